@@ -1,0 +1,57 @@
+"""Names of the contract rules a delivery can break, with what the sender should do about each."""
+
+from typing import Final
+
+# Whole-file rules: the file is refused, recorded in audit.loads with its reason.
+EMPTY_FILE: Final = "empty_file"
+MISSING_REQUIRED_COLUMN: Final = "missing_required_column"
+MANIFEST_HASH_MISMATCH: Final = "manifest_hash_mismatch"
+UNDECODABLE: Final = "undecodable"
+DIRECT_IDENTIFIER: Final = "direct_identifier"
+UNKNOWN_TABLE: Final = "unknown_table"
+UNREADABLE: Final = "unreadable"
+
+# Row rules: the row goes to audit.quarantine with file, line, column, value and reason.
+MISSING_VALUE: Final = "missing_value"
+INVALID_TYPE: Final = "invalid_type"
+OUT_OF_RANGE: Final = "out_of_range"
+UNKNOWN_UNIT: Final = "unknown_unit"
+INVALID_CATEGORY: Final = "invalid_category"
+AMBIGUOUS_DATE: Final = "ambiguous_date"
+DUPLICATE_KEY: Final = "duplicate_key"
+
+FILE_RULES: Final = (
+    EMPTY_FILE,
+    MISSING_REQUIRED_COLUMN,
+    MANIFEST_HASH_MISMATCH,
+    UNDECODABLE,
+    DIRECT_IDENTIFIER,
+    UNKNOWN_TABLE,
+    UNREADABLE,
+)
+ROW_RULES: Final = (
+    MISSING_VALUE,
+    INVALID_TYPE,
+    OUT_OF_RANGE,
+    UNKNOWN_UNIT,
+    INVALID_CATEGORY,
+    AMBIGUOUS_DATE,
+    DUPLICATE_KEY,
+)
+
+REMEDY: Final[dict[str, str]] = {
+    EMPTY_FILE: "send the file again with its header and rows",
+    MISSING_REQUIRED_COLUMN: "add the column named in the reason (see DATA_CONTRACT.md) and re-send",
+    MANIFEST_HASH_MISMATCH: "re-send the file unchanged, or correct its SHA-256 in manifest.json",
+    UNDECODABLE: "export the file as UTF-8 and re-send",
+    DIRECT_IDENTIFIER: "pseudonymise: drop the identifying column and keep only pseudonymised ids",
+    UNKNOWN_TABLE: "name the file after a contract table (e.g. lots.csv) or use a source profile",
+    UNREADABLE: "the file is corrupt or not in the format its name claims; export it again",
+    MISSING_VALUE: "fill in the required value and re-send the row",
+    INVALID_TYPE: "send a value of the column's type (see DATA_CONTRACT.md)",
+    OUT_OF_RANGE: "check the value and its unit; correct and re-send the row",
+    UNKNOWN_UNIT: "send the value in the code's canonical unit or a convertible one",
+    INVALID_CATEGORY: "use one of the allowed values named in the reason",
+    AMBIGUOUS_DATE: "write dates as ISO 8601 (YYYY-MM-DD)",
+    DUPLICATE_KEY: "send one row per key; a later delivery with the same key is a correction",
+}
