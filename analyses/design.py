@@ -1,0 +1,155 @@
+"""Feature matrix: which features are analysed, how they are encoded and standardised."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from analyses.config import FEATURE_KINDS, AnalysisConfig
+from analyses.guards import Skip
+
+Array = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One encoded column: a per-SD numeric, one level of a categorical, or a boolean."""
+
+    name: str  # "ldh_u_l" or "lymphodepletion=bendamustine"
+    feature: str
+    kind: str  # patient | treatment | process_parameter | cqa
+    measure: str  # per_sd | level | binary
+    scale: float  # the SD a per-SD effect refers to (1.0 otherwise)
+    reference: str | None = None  # reference level of a categorical
+
+
+@dataclass(frozen=True)
+class Design:
+    """Encoded features (NaN = missing) with one Term per column, and the features left out."""
+
+    x: Array
+    terms: list[Term]
+    known_at_release: dict[str, bool]
+    skipped: list[Skip] = field(default_factory=list)
+
+    def columns_of(self, feature: str) -> list[int]:
+        """Column indices that encode one feature."""
+        return [i for i, t in enumerate(self.terms) if t.feature == feature]
+
+    @property
+    def features(self) -> list[str]:
+        """Analysed features, in catalog order."""
+        return list(dict.fromkeys(t.feature for t in self.terms))
+
+    def kind_of(self, feature: str) -> str:
+        """Feature kind (patient, treatment, process_parameter, cqa)."""
+        return next(t.kind for t in self.terms if t.feature == feature)
+
+
+def first_infusions(data: pl.DataFrame) -> pl.DataFrame:
+    """Keep each subject's first infusion: later ones are not independent replications."""
+    if "is_first_infusion" in data.columns:
+        return data.filter(pl.col("is_first_infusion").fill_null(False))
+    return data
+
+
+def analysable_catalog(catalog: pl.DataFrame, data: pl.DataFrame) -> pl.DataFrame:
+    """Catalog rows that are features of the four analysed kinds and exist in the data."""
+    return catalog.filter(
+        pl.col("feature_kind").is_in(list(FEATURE_KINDS)) & pl.col("feature").is_in(data.columns)
+    ).unique(subset="feature", keep="first", maintain_order=True)
+
+
+def _numeric_terms(
+    name: str, kind: str, values: Array, cfg: AnalysisConfig
+) -> tuple[Array, list[Term]] | str:
+    ok = np.isfinite(values)
+    if ok.sum() < 3:
+        return "too few non-missing values"
+    v = values[ok]
+    _, counts = np.unique(v, return_counts=True)
+    if counts.max() / v.size >= cfg.near_constant_share:
+        return f"near-constant ({counts.max() / v.size:.1%} share one value)"
+    sd = float(v.std(ddof=1))
+    z = (values - float(v.mean())) / sd
+    return z[:, None], [Term(name, name, kind, "per_sd", sd)]
+
+
+def _categorical_terms(
+    name: str, kind: str, values: list[str | None], cfg: AnalysisConfig
+) -> tuple[Array, list[Term]] | str:
+    s = pl.Series(values, dtype=pl.String)
+    counts = s.drop_nulls().value_counts(sort=True)
+    total = int(counts["count"].sum())
+    if total < 3:
+        return "too few non-missing values"
+    if counts["count"][0] / total >= cfg.near_constant_share:
+        return f"near-constant ({counts['count'][0] / total:.1%} are {counts[s.name][0]})"
+    # Rare levels are pooled: a level seen a handful of times gives no usable estimate.
+    frequent = [lvl for lvl, c in counts.iter_rows() if c >= cfg.min_level_count]
+    pooled = s.map_elements(
+        lambda v: v if v in frequent else "other", return_dtype=pl.String, skip_nulls=True
+    )
+    levels = pooled.drop_nulls().value_counts(sort=True)[s.name].to_list()
+    if len(levels) < 2:
+        return "only one level with enough patients"
+    reference = str(levels[0])  # the most frequent level is the reference
+    missing = pooled.is_null().to_numpy()
+    cols, terms = [], []
+    for level in levels[1:]:
+        col = (pooled == level).fill_null(False).to_numpy().astype(float)
+        col[missing] = np.nan
+        cols.append(col)
+        terms.append(Term(f"{name}={level}", name, kind, "level", 1.0, reference))
+    return np.column_stack(cols), terms
+
+
+def build_design(frame: pl.DataFrame, catalog: pl.DataFrame, cfg: AnalysisConfig) -> Design:
+    """Encode every analysable catalog feature: per-SD numerics, one-hot levels vs the commonest."""
+    cat = analysable_catalog(catalog, frame)
+    n = frame.height
+    blocks: list[Array] = []
+    terms: list[Term] = []
+    skipped: list[Skip] = []
+    known: dict[str, bool] = {}
+    for row in cat.iter_rows(named=True):
+        name, kind = str(row["feature"]), str(row["feature_kind"])
+        col = frame[name]
+        missing_share = col.null_count() / max(n, 1)
+        if missing_share > cfg.max_missing_share:
+            skipped.append(Skip(None, "findings", f"{missing_share:.0%} missing", n, None, name))
+            continue
+        dtype = str(row.get("dtype") or "")
+        if col.dtype == pl.Boolean or dtype == "boolean":
+            result = _categorical_terms(name, kind, col.cast(pl.String).to_list(), cfg)
+        elif col.dtype.is_numeric() and dtype != "categorical":
+            result = _numeric_terms(
+                name, kind, col.cast(pl.Float64).fill_null(np.nan).to_numpy(), cfg
+            )
+        else:
+            result = _categorical_terms(name, kind, col.cast(pl.String).to_list(), cfg)
+        if isinstance(result, str):
+            skipped.append(Skip(None, "findings", result, n, None, name))
+            continue
+        block, new_terms = result
+        blocks.append(block)
+        terms.extend(new_terms)
+        known[name] = bool(
+            row.get("known_at_release", True) if row.get("known_at_release") is not None else True
+        )
+    x = np.column_stack(blocks) if blocks else np.empty((n, 0))
+    return Design(x=x.astype(float), terms=terms, known_at_release=known, skipped=skipped)
+
+
+def impute_columns(x: Array) -> tuple[Array, list[int]]:
+    """Mean-impute columns and append a missing indicator for each column with missing values."""
+    out = x.copy()
+    miss = ~np.isfinite(out)
+    means = np.nanmean(np.where(miss, np.nan, out), axis=0) if out.size else np.zeros(0)
+    means = np.where(np.isfinite(means), means, 0.0)
+    out[miss] = np.take(means, np.nonzero(miss)[1])
+    with_missing = [j for j in range(out.shape[1]) if miss[:, j].any() and not miss[:, j].all()]
+    if with_missing:
+        out = np.column_stack([out, miss[:, with_missing].astype(float)])
+    return out, with_missing
