@@ -11,7 +11,7 @@ from analyses.design import Array, Design
 from analyses.guards import Skip
 from analyses.multiplicity import add_qvalues
 from analyses.outcomes import Outcome, n_clusters
-from analyses.regression import Fit, FitFailed, fit_cox, fit_logistic
+from analyses.regression import Fit, FitFailedError, fit_cox, fit_logistic
 
 FINDINGS_SCHEMA = {
     "outcome": pl.String,
@@ -124,7 +124,7 @@ def estimate_effects(
             fits.append(
                 ("adjusted", fit_outcome(outcome, rows, x_adj, groups, len(cols)), adj.description)
             )
-        except FitFailed as exc:
+        except FitFailedError as exc:
             skips.append(Skip(outcome.name, "findings", str(exc), n, events, feature))
             if not fits:
                 continue

@@ -21,7 +21,7 @@ class Fit:
     p_value: Array
 
 
-class FitFailed(Exception):
+class FitFailedError(Exception):
     """A model could not be fitted reliably (separation, non-convergence, singular design)."""
 
 
@@ -44,20 +44,22 @@ def fit_logistic(y: Array, x: Array, *, groups: Array | None, n_leading: int) ->
             else:
                 res = model.fit(disp=0, maxiter=100)
         except (np.linalg.LinAlgError, ValueError) as exc:
-            raise FitFailed(f"logistic fit failed: {exc}") from exc
+            raise FitFailedError(f"logistic fit failed: {exc}") from exc
     problems = [
         str(w.message)
         for w in caught
         if "converge" in str(w.message).lower() or "separation" in str(w.message).lower()
     ]
     if problems or not res.mle_retvals.get("converged", True):
-        raise FitFailed(
+        raise FitFailedError(
             "logistic fit did not converge (possible separation): " + "; ".join(problems[:1])
         )
     coef = np.asarray(res.params)[1 : 1 + n_leading]
     se = np.asarray(res.bse)[1 : 1 + n_leading]
     if not np.all(np.isfinite(se)) or np.any(se > 50):
-        raise FitFailed("logistic fit gave unusable standard errors (separation or collinearity)")
+        raise FitFailedError(
+            "logistic fit gave unusable standard errors (separation or collinearity)"
+        )
     return _wald(coef, se)
 
 
@@ -89,11 +91,11 @@ def fit_cox(
                 robust=groups is not None,
             )
         except Exception as exc:  # lifelines raises ConvergenceError and plain exceptions
-            raise FitFailed(f"Cox fit failed: {type(exc).__name__}: {str(exc)[:120]}") from exc
+            raise FitFailedError(f"Cox fit failed: {type(exc).__name__}: {str(exc)[:120]}") from exc
     if any("converge" in str(w.message).lower() for w in caught):
-        raise FitFailed("Cox fit did not converge")
+        raise FitFailedError("Cox fit did not converge")
     coef = fitter.params_.to_numpy()[:n_leading]
     se = fitter.standard_errors_.to_numpy()[:n_leading]
     if not np.all(np.isfinite(se)) or np.any(se > 50):
-        raise FitFailed("Cox fit gave unusable standard errors")
+        raise FitFailedError("Cox fit gave unusable standard errors")
     return _wald(coef, se)
