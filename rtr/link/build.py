@@ -1,0 +1,139 @@
+"""Build the linked layer: link issues, the wide per-infusion table, lot features, catalog."""
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from rtr.link.catalog import build_feature_catalog
+from rtr.link.columns import fixed_column_names
+from rtr.link.in_process import create_in_process_features, in_process_feature_columns
+from rtr.link.inputs import create_link_inputs, drop_link_inputs
+from rtr.link.pivots import create_all_lot_pivots
+from rtr.link.wide import (
+    create_event_measures,
+    create_lot_measures,
+    infusion_product_outcome_sql,
+    lot_features_sql,
+)
+
+_HERE = Path(__file__).parent
+_EVENTS_SQL = (_HERE / "events.sql").read_text()
+_OUTCOMES_SQL = (_HERE / "outcomes.sql").read_text()
+_ISSUES_SQL = (_HERE / "issues.sql").read_text()
+
+LINKED_TABLES = ("link_issues", "infusion_product_outcome", "lot_features", "feature_catalog")
+
+_TEMP_TABLES = (
+    "lk_infusion_lots", "lk_lots", "lk_subjects", "lk_collections", "lk_follow", "lk_events",
+    "lk_outcomes", "lk_operating_ranges", "lk_in_process", "lk_latest_cqa", "lk_latest_pp",
+    "lk_latest_sm", "lk_wide_cqa", "lk_wide_pp", "lk_wide_sm", "lk_oos", "lk_lot_wide",
+    "lk_lot_measures", "lk_event_measures",
+)  # fmt: skip
+
+# The data cut-off when none is given: the latest date any clinical record carries, so that
+# a rebuild of the same data gives the same issues whatever day it runs.
+_DATA_CUTOFF_SQL = """
+SELECT max(d) FROM (
+    SELECT max(infusion_date) AS d FROM src_infusions
+    UNION ALL SELECT max(assessment_date) FROM src_responses
+    UNION ALL SELECT max(onset_date) FROM src_adverse_events
+    UNION ALL SELECT max(greatest(last_known_alive_date, progression_date, death_date))
+              FROM src_follow_up
+    UNION ALL SELECT max(sample_date) FROM src_expansion
+)
+"""
+
+
+def _write(conn: duckdb.DuckDBPyConnection, table: str, select: str, params: object = None) -> int:
+    conn.execute(f"CREATE OR REPLACE TABLE linked.{table} AS {select}", params)
+    # fetchall, not fetchone: an unfinished result blocks the connection in DuckDB 2.0.
+    return int(conn.execute(f"SELECT count(*) FROM linked.{table}").fetchall()[0][0])
+
+
+def build_linked_tables(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    follow_up_window_days: int = 120,
+    as_of: date | None = None,
+) -> dict[str, int]:
+    """(Re)create the linked.* tables from core.* in one transaction; return rows per table.
+
+    `as_of` is the data cut-off for "infusion without outcome" (default: the latest clinical
+    date in the warehouse); an infusion older than `follow_up_window_days` at that date with no
+    response or follow-up record is reported. Missing core tables are treated as empty.
+    """
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS linked")
+        create_link_inputs(conn)
+        conn.execute(_EVENTS_SQL)
+        create_in_process_features(conn)
+        in_process = in_process_feature_columns()
+        pivots = create_all_lot_pivots(conn, taken=fixed_column_names() | set(in_process))
+        create_lot_measures(conn, pivots)
+        pivot_columns = [c for _, cols in pivots.values() for c in cols]
+        create_event_measures(
+            conn,
+            numeric=in_process + [c.column for c in pivot_columns if c.dtype == "numeric"],
+            text=[c.column for c in pivot_columns if c.dtype != "numeric"],
+        )
+        conn.execute(_OUTCOMES_SQL)
+        if as_of is None:
+            cutoff = conn.execute(_DATA_CUTOFF_SQL).fetchall()[0][0]
+            as_of = cutoff if cutoff is not None else date.today()
+        counts = {
+            "link_issues": _write(
+                conn, "link_issues", _ISSUES_SQL,
+                {"as_of": as_of, "window_days": follow_up_window_days},
+            ),
+            "infusion_product_outcome": _write(
+                conn, "infusion_product_outcome",
+                infusion_product_outcome_sql(
+                    sm=[c.column for c in pivots["sm"][1]],
+                    process=[c.column for c in pivots["pp"][1]],
+                    cqa=[c.column for c in pivots["cqa"][1]],
+                    in_process=in_process,
+                ),
+            ),
+            "lot_features": _write(
+                conn, "lot_features",
+                lot_features_sql(cqa=[c.column for c in pivots["cqa"][1]], in_process=in_process),
+            ),
+        }  # fmt: skip
+        catalog = build_feature_catalog(
+            sm=pivots["sm"][1], process=pivots["pp"][1], cqa=pivots["cqa"][1]
+        )
+        conn.register("lk_feature_catalog_frame", catalog)
+        try:
+            counts["feature_catalog"] = _write(
+                conn, "feature_catalog", "SELECT * FROM lk_feature_catalog_frame"
+            )
+        finally:
+            conn.unregister("lk_feature_catalog_frame")
+        for table in _TEMP_TABLES:
+            conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        drop_link_inputs(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return counts
+
+
+ISSUE_SUMMARY_SCHEMA = {"kind": pl.String, "severity": pl.String, "n": pl.Int64}
+
+
+def summarise_link_issues(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Return the number of link issues per kind and severity (empty before linking ran)."""
+    exists = conn.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'linked' AND table_name = 'link_issues'"
+    ).fetchall()[0][0]
+    if not exists:
+        return pl.DataFrame(schema=ISSUE_SUMMARY_SCHEMA)
+    return conn.sql(
+        "SELECT kind, severity, count(*)::BIGINT AS n FROM linked.link_issues "
+        "GROUP BY kind, severity ORDER BY severity, kind"
+    ).pl()

@@ -1,0 +1,127 @@
+"""Long per-lot measurements (process parameters, QC results) pivoted to one column per code."""
+
+from dataclasses import dataclass
+
+import duckdb
+
+from rtr.link.inputs import quote_ident
+from rtr.link.naming import assign_column_names
+
+
+@dataclass(frozen=True)
+class PivotColumn:
+    """One wide column made from one code of a long table."""
+
+    code: str
+    column: str
+    dtype: str  # 'numeric' | 'categorical'
+    unit: str | None
+    source: str  # e.g. 'quality_results:final_product'
+    feature_kind: str  # process_parameter | cqa | patient
+
+
+@dataclass(frozen=True)
+class LongSource:
+    """Where a long table's (lot, code, value) rows come from."""
+
+    name: str
+    source: str
+    feature_kind: str
+    prefix: str
+    latest_sql: str
+
+
+# The latest value per lot and code wins: a retest or re-recorded parameter supersedes the
+# earlier one (rows with no timestamp count as oldest).
+_PP_LATEST = """
+SELECT lot_id, parameter_code AS code, value_num, value_text, unit
+FROM src_process_parameters
+WHERE lot_id IS NOT NULL AND parameter_code IS NOT NULL
+  AND (value_num IS NOT NULL OR value_text IS NOT NULL)
+QUALIFY row_number() OVER (
+    PARTITION BY lot_id, parameter_code
+    ORDER BY recorded_at DESC NULLS LAST, value_num DESC NULLS LAST, value_text DESC NULLS LAST
+) = 1
+"""
+
+_QC_LATEST = """
+SELECT lot_id, test_code AS code, result_num AS value_num, result_text AS value_text, unit,
+       spec_lower, spec_upper, spec_text
+FROM src_quality_results
+WHERE sample_stage = $stage AND lot_id IS NOT NULL AND test_code IS NOT NULL
+  AND (result_num IS NOT NULL OR result_text IS NOT NULL)
+QUALIFY row_number() OVER (
+    PARTITION BY lot_id, test_code
+    ORDER BY result_date DESC NULLS LAST, result_num DESC NULLS LAST, result_text DESC NULLS LAST
+) = 1
+"""
+
+SOURCES: tuple[LongSource, ...] = (
+    LongSource("cqa", "quality_results:final_product", "cqa", "", _QC_LATEST),
+    LongSource("pp", "process_parameters", "process_parameter", "", _PP_LATEST),
+    LongSource("sm", "quality_results:starting_material", "patient", "sm_", _QC_LATEST),
+)
+
+_STAGES = {"cqa": "final_product", "sm": "starting_material"}
+
+_CODE_INFO = """
+SELECT code,
+       bool_or(value_num IS NOT NULL) AS is_numeric,
+       mode(unit) AS unit
+FROM {latest}
+GROUP BY code
+ORDER BY code
+"""
+
+
+def create_latest_table(conn: duckdb.DuckDBPyConnection, source: LongSource) -> str:
+    """Materialise the latest value per lot and code of `source` as a temp table; return its name."""
+    table = f"lk_latest_{source.name}"
+    params = {"stage": _STAGES[source.name]} if source.name in _STAGES else None
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {source.latest_sql}", params)
+    return table
+
+
+def create_lot_pivot(
+    conn: duckdb.DuckDBPyConnection, source: LongSource, *, taken: set[str]
+) -> tuple[str, list[PivotColumn]]:
+    """Pivot `source` to a temp table `lk_wide_<name>` (lot_id + one column per code).
+
+    A code is numeric when any lot reported a numeric value for it, else text. Column names
+    reserve themselves in `taken` so codes from different sources never overwrite each other.
+    """
+    latest = create_latest_table(conn, source)
+    info = conn.execute(_CODE_INFO.format(latest=latest)).fetchall()
+    names = assign_column_names(
+        [str(code) for code, _, _ in info], prefix=source.prefix, taken=taken, source=source.source
+    )
+    columns = [
+        PivotColumn(
+            code=str(code),
+            column=names[str(code)],
+            dtype="numeric" if is_numeric else "categorical",
+            unit=unit,
+            source=f"{source.source}:{code}",
+            feature_kind=source.feature_kind,
+        )
+        for code, is_numeric, unit in info
+    ]
+    aggregates = [
+        f"max({'value_num' if c.dtype == 'numeric' else 'value_text'}) "
+        f"FILTER (WHERE code = ?) AS {quote_ident(c.column)}"
+        for c in columns
+    ]
+    wide = f"lk_wide_{source.name}"
+    conn.execute(
+        f"CREATE OR REPLACE TEMP TABLE {wide} AS "
+        f"SELECT lot_id{''.join(', ' + a for a in aggregates)} FROM {latest} GROUP BY lot_id",
+        [c.code for c in columns],
+    )
+    return wide, columns
+
+
+def create_all_lot_pivots(
+    conn: duckdb.DuckDBPyConnection, *, taken: set[str]
+) -> dict[str, tuple[str, list[PivotColumn]]]:
+    """Pivot CQAs, process parameters and starting-material results (in that naming priority)."""
+    return {s.name: create_lot_pivot(conn, s, taken=taken) for s in SOURCES}
