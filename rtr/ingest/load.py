@@ -1,0 +1,311 @@
+"""Load one delivered file into the warehouse as one transaction, with its audit record."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from rtr.ingest import merge
+from rtr.ingest.archive import archive_file, sha256_of
+from rtr.ingest.errors import adapter_rejects
+from rtr.ingest.source import IMPUTED, LINE, RefusedFile
+from rtr.ingest.units import Unit, file_units
+from rtr.ingest.validate import validate_chunk
+from schemas import rules
+
+OK_OUTCOMES = ("accepted", "partially_accepted", "unchanged")
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one file: the audit.loads row, as a record."""
+
+    delivery_id: str
+    file: str
+    sha256: str
+    outcome: str
+    rows_read: int | None = None
+    rows_accepted: int | None = None
+    rows_quarantined: int | None = None
+    rule: str | None = None
+    reason: str | None = None
+    tables: str | None = None
+    fmt: str | None = None
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def load_file(
+    conn: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    delivery_id: str,
+    relative_name: str,
+    archive_dir: Path,
+    expected_sha256: str | None = None,
+    siblings: tuple[Path, ...] = (),
+    profile: Any = None,
+) -> FileResult:
+    """Hash, archive, validate and merge ``path``; refuse it whole if it cannot be trusted."""
+    sha = sha256_of(path)
+    archived = archive_file(path, sha, archive_dir)
+    base = {
+        "delivery_id": delivery_id,
+        "file": relative_name,
+        "sha256": sha,
+        "archived_as": str(archived),
+    }
+    if expected_sha256 is not None and expected_sha256 != sha:
+        return _record_refused(
+            conn,
+            base,
+            rules.MANIFEST_HASH_MISMATCH,
+            f"{relative_name}: SHA-256 {sha} differs from manifest.json's "
+            f"{expected_sha256}; the file changed in transit or the manifest is stale",
+        )
+    if _already_loaded(conn, sha):
+        return _record(
+            conn, base | {"outcome": "unchanged", "reason": "identical file already loaded"}
+        )
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        result = _load_units(conn, path, base, siblings=siblings, profile=profile)
+        conn.execute("COMMIT")
+        return result
+    except RefusedFile as refused:
+        conn.execute("ROLLBACK")
+        return _record_refused(conn, base, refused.rule, refused.reason)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _already_loaded(conn: duckdb.DuckDBPyConnection, sha: str) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM audit.loads WHERE sha256 = ? AND outcome IN ('accepted', 'partially_accepted')",
+        [sha],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _load_units(
+    conn: duckdb.DuckDBPyConnection,
+    path: Path,
+    base: dict[str, Any],
+    *,
+    siblings: tuple[Path, ...],
+    profile: Any,
+) -> FileResult:
+    opened = file_units(path, siblings=siblings, profile=profile)
+    loaded_at = now_utc()
+    load_id = str(uuid.uuid4())
+    totals = {
+        "read": 0,
+        "accepted": 0,
+        "quarantined": 0,
+        "inserted": 0,
+        "corrected": 0,
+        "unchanged": 0,
+    }
+    notes = list(opened.notes)
+    encodings = set()
+    for unit in opened.units:
+        counts = _load_unit(conn, unit, base, load_id=load_id, loaded_at=loaded_at)
+        for k, v in counts.items():
+            totals[k] += v
+        notes += unit.notes
+        if unit.encoding:
+            encodings.add(unit.encoding)
+    if totals["read"] == 0:
+        raise RefusedFile(rules.EMPTY_FILE, f"{base['file']} holds no rows")
+    outcome = "accepted" if totals["quarantined"] == 0 else "partially_accepted"
+    tables = ",".join(sorted({u.table.name for u in opened.units if u.table is not None}))
+    return _record(
+        conn,
+        base
+        | {
+            "load_id": load_id,
+            "format": opened.fmt,
+            "encoding": ",".join(sorted(encodings)) or None,
+            "tables": tables,
+            "rows_read": totals["read"],
+            "rows_accepted": totals["accepted"],
+            "rows_quarantined": totals["quarantined"],
+            "rows_inserted": totals["inserted"],
+            "rows_corrected": totals["corrected"],
+            "rows_unchanged": totals["unchanged"],
+            "loaded_at": loaded_at,
+            "outcome": outcome,
+            "notes": "; ".join(notes) or None,
+        },
+    )
+
+
+def _load_unit(
+    conn: duckdb.DuckDBPyConnection,
+    unit: Unit,
+    base: dict[str, Any],
+    *,
+    load_id: str,
+    loaded_at: datetime,
+) -> dict[str, int]:
+    table = unit.table
+    read = 0
+    quarantine = {
+        "load_id": load_id,
+        "delivery_id": base["delivery_id"],
+        "file": base["file"],
+        "table": table.name if table else None,
+        "quarantined_at": loaded_at,
+    }
+    if table is not None:
+        cols = ", ".join(f'"{c}"' for c in table.column_names)
+        conn.execute(
+            f"CREATE OR REPLACE TEMP TABLE {merge.STAGE} AS "
+            f"SELECT 0::BIGINT AS _line, {cols}, NULL::VARCHAR AS _imputed "
+            f"FROM core.{table.name} LIMIT 0"
+        )
+    bad_lines: set[int] = set()
+    for chunk in unit.chunks:
+        read += chunk.height
+        if table is None:
+            errors = adapter_rejects(chunk)
+        else:
+            checked = validate_chunk(table, chunk)
+            errors = checked.errors
+            accepted = checked.accepted
+            if IMPUTED not in accepted.columns:
+                accepted = accepted.with_columns(pl.lit(None, pl.String).alias(IMPUTED))
+            conn.register("_chunk", accepted.select(LINE, *table.column_names, IMPUTED))
+            conn.execute(f"INSERT INTO {merge.STAGE} SELECT * FROM _chunk")
+            conn.unregister("_chunk")
+        _quarantine(conn, errors, quarantine)
+        bad_lines.update(errors[LINE].unique().to_list())
+    if table is None:
+        return {
+            "read": read,
+            "accepted": read - len(bad_lines),
+            "quarantined": len(bad_lines),
+            "inserted": 0,
+            "corrected": 0,
+            "unchanged": 0,
+        }
+    dups = merge.duplicate_key_lines(conn, table)
+    if dups:
+        dup_errors = pl.DataFrame(
+            {
+                LINE: [d[0] for d in dups],
+                "column": [",".join(table.key)] * len(dups),
+                "value": [d[1] for d in dups],
+                "rule": [rules.DUPLICATE_KEY] * len(dups),
+                "reason": [
+                    f"key ({d[1]}) occurs {d[2]} times in this file; send one row per key"
+                    for d in dups
+                ],
+            },
+            schema={
+                LINE: pl.Int64,
+                "column": pl.String,
+                "value": pl.String,
+                "rule": pl.String,
+                "reason": pl.String,
+            },
+        )
+        _quarantine(conn, dup_errors, quarantine)
+        merge.drop_lines(conn, [d[0] for d in dups])
+        bad_lines.update(d[0] for d in dups)
+    counts = merge.merge_stage(
+        conn, table, delivery_id=base["delivery_id"], source_file=base["file"], loaded_at=loaded_at
+    )
+    return {
+        "read": read,
+        "accepted": read - len(bad_lines),
+        "quarantined": len(bad_lines),
+        "inserted": counts.inserted,
+        "corrected": counts.corrected,
+        "unchanged": counts.unchanged,
+    }
+
+
+def _quarantine(conn: duckdb.DuckDBPyConnection, errors: pl.DataFrame, ctx: dict[str, Any]) -> None:
+    if errors.height == 0:
+        return
+    frame = errors.rename({LINE: "line"}).with_columns(
+        pl.lit(ctx["load_id"]).alias("load_id"),
+        pl.lit(ctx["delivery_id"]).alias("delivery_id"),
+        pl.lit(ctx["file"]).alias("file"),
+        pl.lit(ctx["table"], pl.String).alias("table"),
+        pl.lit(ctx["quarantined_at"]).alias("quarantined_at"),
+    )
+    conn.register("_errors", frame)
+    conn.execute(
+        'INSERT INTO audit.quarantine SELECT load_id, delivery_id, file, "table", line, "column", '
+        "value, rule, reason, quarantined_at FROM _errors"
+    )
+    conn.unregister("_errors")
+
+
+def _record_refused(
+    conn: duckdb.DuckDBPyConnection, base: dict[str, Any], rule: str, reason: str
+) -> FileResult:
+    remedy = rules.REMEDY.get(rule)
+    return _record(
+        conn,
+        base
+        | {
+            "outcome": "refused",
+            "rule": rule,
+            "reason": f"{reason} -> {remedy}" if remedy else reason,
+        },
+    )
+
+
+_LOAD_COLUMNS = (
+    "load_id",
+    "delivery_id",
+    "file",
+    "sha256",
+    "format",
+    "encoding",
+    "tables",
+    "rows_read",
+    "rows_accepted",
+    "rows_quarantined",
+    "rows_inserted",
+    "rows_corrected",
+    "rows_unchanged",
+    "loaded_at",
+    "outcome",
+    "rule",
+    "reason",
+    "notes",
+    "archived_as",
+)
+
+
+def _record(conn: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> FileResult:
+    row = {"load_id": str(uuid.uuid4()), "loaded_at": now_utc()} | row
+    values = [row.get(c) for c in _LOAD_COLUMNS]
+    placeholders = ", ".join("?" for _ in _LOAD_COLUMNS)
+    conn.execute(
+        f"INSERT INTO audit.loads ({', '.join(_LOAD_COLUMNS)}) VALUES ({placeholders})", values
+    )
+    return FileResult(
+        delivery_id=row["delivery_id"],
+        file=row["file"],
+        sha256=row["sha256"],
+        outcome=row["outcome"],
+        rows_read=row.get("rows_read"),
+        rows_accepted=row.get("rows_accepted"),
+        rows_quarantined=row.get("rows_quarantined"),
+        rule=row.get("rule"),
+        reason=row.get("reason"),
+        tables=row.get("tables"),
+        fmt=row.get("format"),
+    )

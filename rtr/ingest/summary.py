@@ -1,0 +1,32 @@
+"""Human-readable lines for what a load did."""
+
+from pathlib import Path
+
+from rtr.ingest.load import FileResult
+
+
+def print_file_result(r: FileResult) -> None:
+    if r.outcome == "refused":
+        print(f"  REFUSED    {r.file}: [{r.rule}] {r.reason}")
+    elif r.outcome == "unchanged":
+        print(f"  unchanged  {r.file}")
+    else:
+        flag = "accepted " if r.outcome == "accepted" else "PARTIAL  "
+        print(
+            f"  {flag}  {r.file} -> {r.tables}: {r.rows_read} read, {r.rows_accepted} accepted, "
+            f"{r.rows_quarantined} quarantined"
+        )
+
+
+def print_totals(results: list[FileResult], warehouse: Path) -> None:
+    by: dict[str, int] = {}
+    for r in results:
+        by[r.outcome] = by.get(r.outcome, 0) + 1
+    rows = sum(r.rows_accepted or 0 for r in results)
+    bad = sum(r.rows_quarantined or 0 for r in results)
+    outcome_text = ", ".join(f"{n} {k}" for k, n in sorted(by.items()))
+    print(
+        f"{len(results)} files ({outcome_text}); {rows} rows accepted, {bad} quarantined -> {warehouse}"
+    )
+    if bad or by.get("refused"):
+        print("  details: audit.loads and audit.quarantine in the warehouse")

@@ -1,0 +1,95 @@
+"""Turn one delivered file into the table units that validation consumes."""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from rtr.ingest.readers import CANONICAL_SUFFIXES, normalise_column, open_canonical
+from rtr.ingest.source import LINE, RefusedFile, SourceTable
+from schemas import TABLES, rules
+from schemas.columns import Table
+from schemas.privacy import identifier_kind
+
+
+@dataclass
+class Unit:
+    """Rows bound for one contract table (or, with ``table`` None, merged elsewhere)."""
+
+    table: Table | None
+    columns: tuple[str, ...]
+    chunks: Iterator[pl.DataFrame]
+    encoding: str | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FileUnits:
+    fmt: str
+    units: list[Unit]
+    notes: list[str] = field(default_factory=list)
+
+
+def is_canonical(path: Path) -> bool:
+    return path.stem.lower() in TABLES and path.suffix.lower() in CANONICAL_SUFFIXES
+
+
+def file_units(path: Path, *, siblings: Sequence[Path], profile: Any = None) -> FileUnits:
+    """Open ``path`` as canonical or through an adapter; refuse it if no reader knows it."""
+    if is_canonical(path) and profile is None:
+        f = open_canonical(path)
+        table = TABLES[path.stem.lower()]
+        check_columns(path, table, f.columns)
+        unknown = [c for c in f.columns if c not in table.column_names]
+        notes = [f"ignored columns not in the contract: {', '.join(unknown)}"] if unknown else []
+        chunks = (c.drop([u for u in unknown if u in c.columns]) for c in f.chunks())
+        return FileUnits("canonical", [Unit(table, f.columns, chunks, f.encoding, notes)])
+    from rtr import adapters  # adapters pull in heavy readers only when a standard file arrives
+
+    fmt = adapters.detect_format(path)
+    if fmt in ("other", "manifest", "define_xml", "profile"):
+        raise RefusedFile(
+            rules.UNKNOWN_TABLE,
+            f"{path.name} is not a contract table (expected e.g. lots.csv) nor a known standard "
+            "format (SDTM, Dataset-JSON, FHIR) nor covered by a source profile",
+        )
+    if path.stat().st_size == 0:
+        raise RefusedFile(rules.EMPTY_FILE, f"{path.name} is empty (0 bytes)")
+    tables = adapters.read_standard(path, fmt=fmt, siblings=siblings, profile=profile)
+    return FileUnits(fmt, [_unit_from_source(path, t) for t in tables])
+
+
+def _unit_from_source(path: Path, source: SourceTable) -> Unit:
+    table = TABLES[source.table] if source.table is not None else None
+    frame = source.frame.rename(
+        {c: normalise_column(c) for c in source.frame.columns if not c.startswith("_")}
+    )
+    columns = tuple(frame.columns)
+    if table is not None:
+        check_columns(path, table, tuple(c for c in columns if not c.startswith("_")))
+    if LINE not in frame.columns:
+        frame = frame.with_row_index(LINE, offset=2)
+    frame = frame.with_columns(pl.col(LINE).cast(pl.Int64))
+    return Unit(table, columns, iter([frame]), source.encoding, list(source.notes))
+
+
+def check_columns(path: Path, table: Table, columns: Sequence[str]) -> None:
+    """Refuse a file that carries a direct identifier or lacks a required column."""
+    for c in columns:
+        what = identifier_kind(c)
+        if what is not None:
+            raise RefusedFile(
+                rules.DIRECT_IDENTIFIER,
+                f"{path.name}: column '{c}' looks like {what}; pseudonymise before sending "
+                "(no value of this file was stored)",
+            )
+    missing = [c for c in table.required if c not in columns]
+    one_of_missing = bool(table.one_of) and not any(c in columns for c in table.one_of)
+    if missing or one_of_missing:
+        need = missing + ([" or ".join(table.one_of)] if one_of_missing else [])
+        raise RefusedFile(
+            rules.MISSING_REQUIRED_COLUMN,
+            f"{path.name}: required column(s) {', '.join(need)} missing for table {table.name}",
+        )
