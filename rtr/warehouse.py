@@ -53,6 +53,13 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
             f"CREATE TABLE IF NOT EXISTS core.{table.name}_history ({cols}, _superseded_at TIMESTAMP)"
         )
     conn.execute(AUDIT_DDL)
+    if not scalar(
+        conn,
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'meta' AND table_name = 'vocabulary'",
+    ):
+        from rtr.vocabulary_gaps import publish_vocabulary
+
+        publish_vocabulary(conn)
 
 
 @contextmanager
@@ -89,3 +96,9 @@ def reader(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise FileNotFoundError(f"no warehouse at {path}; run `rtr ingest` or `rtr run` first")
     return duckdb.connect(str(path), read_only=True)
+
+
+def scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> object:
+    """First value of a query, with the result drained (DuckDB 2 blocks the connection otherwise)."""
+    rows = conn.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None

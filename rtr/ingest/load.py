@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 
 from rtr.ingest import merge
+from rtr.warehouse import scalar
 from rtr.ingest.archive import archive_file, sha256_of
 from rtr.ingest.errors import adapter_rejects
 from rtr.ingest.source import IMPUTED, LINE, RefusedFile
@@ -87,11 +88,12 @@ def load_file(
 
 
 def _already_loaded(conn: duckdb.DuckDBPyConnection, sha: str) -> bool:
-    row = conn.execute(
+    n = scalar(
+        conn,
         "SELECT count(*) FROM audit.loads WHERE sha256 = ? AND outcome IN ('accepted', 'partially_accepted')",
         [sha],
-    ).fetchone()
-    return bool(row and row[0])
+    )
+    return bool(n)
 
 
 def _load_units(

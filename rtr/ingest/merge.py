@@ -5,6 +5,7 @@ from datetime import datetime
 
 import duckdb
 
+from rtr.warehouse import scalar
 from schemas.columns import Table
 
 STAGE = "_stage"
@@ -71,9 +72,7 @@ def merge_stage(
         FROM _incoming i JOIN {core} c ON {match}
         """
     )
-    (unchanged,) = conn.execute(
-        "SELECT count(*) FROM _matched WHERE new_hash = old_hash"
-    ).fetchone() or (0,)
+    unchanged = int(scalar(conn, "SELECT count(*) FROM _matched WHERE new_hash = old_hash") or 0)
     changed_match = _key_match(table, "c", "m")
     conn.execute(
         f"""
@@ -90,7 +89,8 @@ def merge_stage(
         """
     )
     incoming_match = _key_match(table, "m", "i")
-    inserted_rows = conn.execute(
+    written = scalar(
+        conn,
         f"""
         INSERT INTO {core}
         SELECT {", ".join(f'i."{c}"' for c in table.column_names)},
@@ -99,11 +99,8 @@ def merge_stage(
         WHERE m.new_hash IS NULL OR m.new_hash <> m.old_hash
         """,
         [delivery_id, source_file, loaded_at],
-    ).fetchone()
-    written = int(inserted_rows[0]) if inserted_rows else 0
-    (corrected,) = conn.execute(
-        "SELECT count(*) FROM _matched WHERE new_hash <> old_hash"
-    ).fetchone() or (0,)
+    )
+    corrected = int(scalar(conn, "SELECT count(*) FROM _matched WHERE new_hash <> old_hash") or 0)
     return MergeCounts(
-        inserted=written - int(corrected), corrected=int(corrected), unchanged=int(unchanged)
+        inserted=int(written or 0) - corrected, corrected=corrected, unchanged=unchanged
     )
