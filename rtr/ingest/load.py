@@ -10,12 +10,12 @@ import duckdb
 import polars as pl
 
 from rtr.ingest import merge
-from rtr.warehouse import scalar
 from rtr.ingest.archive import archive_file, sha256_of
 from rtr.ingest.errors import adapter_rejects
 from rtr.ingest.source import IMPUTED, LINE, RefusedFile
 from rtr.ingest.units import Unit, file_units
 from rtr.ingest.validate import validate_chunk
+from rtr.warehouse import scalar
 from schemas import rules
 
 OK_OUTCOMES = ("accepted", "partially_accepted", "unchanged")

@@ -72,6 +72,16 @@ def apply_vocabulary(table: Table, typed: pl.DataFrame) -> tuple[pl.DataFrame, p
     converted = pl.col(m.value) * pl.col("_factor").fill_null(1.0) + pl.col("_offset").fill_null(
         0.0
     )
+    convertible = known_numeric & pl.col("_factor").is_not_null()
+    # Specification limits travel in the result's unit: they convert with it.
+    limits = [c for c in ("spec_lower", "spec_upper") if c in typed.columns]
+    df = df.with_columns(
+        pl.when(convertible)
+        .then(pl.col(c) * pl.col("_factor") + pl.col("_offset"))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in limits
+    )
     df = df.with_columns(
         pl.when(known_numeric & pl.col("_factor").is_not_null())
         .then(converted)
