@@ -1,0 +1,129 @@
+"""Draw manufacturing: collections and lots with their process parameters and CQAs (wide)."""
+
+import numpy as np
+
+from sample_data import constants as c
+
+NUMERIC_PARAMETERS = (
+    "culture_duration_days",
+    "transduction_moi",
+    "il2_iu_per_ml",
+    "seeding_density_cells_per_ml",
+    "fold_expansion",
+    "population_doublings",
+    "cryo_hold_hours",
+    "shipping_temperature_excursion_min",
+    "il7_ng_per_ml",
+)
+TEXT_PARAMETERS = ("activation_reagent", "bioreactor_type", "fresh_vs_cryo_starting_material")
+NUMERIC_CQAS = (
+    "viability_pct",
+    "car_positive_pct",
+    "vcn_copies_per_cell",
+    "cd4_cd8_ratio",
+    "cd8_pct",
+    "tscm_pct",
+    "tcm_pct",
+    "tem_pct",
+    "teff_pct",
+    "exhaustion_pd1_lag3_pct",
+    "ifng_release_pg_ml",
+    "endotoxin_eu_per_ml",
+    "total_viable_cells",
+    "cd3_pct",
+    "cd62l_pct",
+)
+TEXT_CQAS = ("sterility", "mycoplasma", "rcl")
+STARTING_MATERIAL = ("sm_viability_pct", "sm_cd3_pct", "sm_alc_cells_per_ul")
+
+
+def draw_lot_attributes(
+    rng: np.random.Generator, *, cdmo: np.ndarray, is_v2: np.ndarray, oos_share: float
+) -> dict[str, np.ndarray]:
+    """Draw one set of process parameters, final-product CQAs and starting-material results per lot."""
+    n = len(cdmo)
+    west = cdmo == c.CDMO_WEST
+    culture = np.clip(np.round(np.where(is_v2, 8.0, 11.0) + rng.normal(0.0, 1.3, size=n)), 5, 15)
+    # Longer ex vivo culture differentiates T cells: fewer stem-memory cells (Ghassemi 2018).
+    tscm = np.clip(
+        28.0 + c.TSCM_PER_CULTURE_DAY * (culture - 9.5) + rng.normal(0.0, 7.0, size=n), 2.0, 75.0
+    )
+    tcm = np.clip(rng.normal(25.0, 6.0, size=n), 5.0, 50.0)
+    tem = np.clip(rng.normal(25.0, 6.0, size=n), 5.0, 50.0)
+    growth = np.clip(rng.normal(0.42, 0.06, size=n), 0.2, 0.7)  # per day after activation
+    fold = np.exp(growth * (culture - 1.5))
+    ratio = np.exp(np.log(1.2) + rng.normal(0.0, 0.5, size=n))
+    oos = rng.random(n) < oos_share
+    viability = np.where(
+        oos, rng.uniform(61.0, 79.0, size=n), np.clip(rng.normal(91.0, 3.5, size=n), 80.5, 99.0)
+    )
+    car = np.clip(rng.normal(45.0, 12.0, size=n), 12.0, 85.0)
+    nan = np.full(n, np.nan)
+    return {
+        "culture_duration_days": culture,
+        "transduction_moi": np.round(np.clip(rng.normal(3.0, 1.0, size=n), 1.0, 8.0), 1),
+        "il2_iu_per_ml": np.round(np.clip(rng.normal(100.0, 25.0, size=n), 40.0, 250.0), 0),
+        "seeding_density_cells_per_ml": np.round(rng.uniform(0.4e6, 1.0e6, size=n), -3),
+        "fold_expansion": np.round(fold, 1),
+        "population_doublings": np.round(np.log2(fold), 2),
+        "cryo_hold_hours": np.round(np.clip(rng.normal(30.0, 10.0, size=n), 12.0, 96.0), 1),
+        "shipping_temperature_excursion_min": nan.copy(),  # set per patient from the route
+        # IL-7 supplementation is CDMO-WEST's own code, absent from the vocabulary.
+        "il7_ng_per_ml": np.where(west, np.round(rng.uniform(5.0, 15.0, size=n), 1), np.nan),
+        "activation_reagent": np.where(west, "transact_nanomatrix", "anti_cd3_cd28_beads"),
+        "bioreactor_type": np.where(west, "rocking_motion", "g_rex"),
+        "fresh_vs_cryo_starting_material": np.where(rng.random(n) < 0.8, "fresh", "cryopreserved"),
+        "viability_pct": np.round(viability, 1),
+        "car_positive_pct": np.round(car, 1),
+        "vcn_copies_per_cell": np.round(
+            np.clip(np.exp(np.log(1.8) + rng.normal(0.0, 0.35, size=n)), 0.3, 4.9), 2
+        ),
+        "cd4_cd8_ratio": np.round(ratio, 2),
+        "cd8_pct": np.round(100.0 / (1.0 + ratio), 1),
+        "tscm_pct": np.round(tscm, 1),
+        "tcm_pct": np.round(tcm, 1),
+        "tem_pct": np.round(tem, 1),
+        "teff_pct": np.round(np.clip(100.0 - tscm - tcm - tem, 2.0, 80.0), 1),
+        "exhaustion_pd1_lag3_pct": np.round(np.exp(np.log(8.0) + rng.normal(0.0, 0.45, size=n)), 1),
+        "ifng_release_pg_ml": np.round(
+            np.exp(np.log(800.0) + 0.01 * (car - 45.0) + rng.normal(0.0, 0.4, size=n)), 0
+        ),
+        "endotoxin_eu_per_ml": np.round(np.exp(np.log(0.1) + rng.normal(0.0, 0.5, size=n)), 3),
+        "total_viable_cells": np.round(np.exp(np.log(1.5e9) + rng.normal(0.0, 0.35, size=n)), -6),
+        "cd3_pct": np.round(np.clip(rng.normal(96.0, 2.0, size=n), 85.0, 99.8), 1),
+        # CD62L is CDMO-WEST's extra phenotype panel: a vocabulary gap with no planted effect.
+        "cd62l_pct": np.where(
+            west, np.round(np.clip(rng.normal(55.0, 10.0, size=n), 10.0, 95.0), 1), np.nan
+        ),
+        "sterility": np.full(n, "negative"),
+        "mycoplasma": np.full(n, "negative"),
+        "rcl": np.full(n, "negative"),
+        "sm_viability_pct": np.round(np.clip(rng.normal(97.0, 1.5, size=n), 88.0, 99.9), 1),
+        "sm_cd3_pct": np.round(np.clip(rng.normal(40.0, 12.0, size=n), 5.0, 85.0), 1),
+        "sm_alc_cells_per_ul": np.round(np.exp(np.log(700.0) + rng.normal(0.0, 0.5, size=n)), 0),
+        "growth_rate_per_day": growth,
+        "is_out_of_spec": oos,
+    }
+
+
+def _din(facility: np.ndarray, dates: np.ndarray, serial: np.ndarray) -> np.ndarray:
+    """ISBT 128 donation identification number style: facility, two-digit year, serial."""
+    years = np.array([str(d)[2:4] for d in dates.astype("datetime64[Y]")])
+    return np.char.add(
+        np.char.add(np.char.add(facility, " "), np.char.add(years, " ")),
+        np.char.zfill(serial.astype(str), 6),
+    )
+
+
+def shipping_excursions(rng: np.random.Generator, site: np.ndarray) -> np.ndarray:
+    """Minutes outside 2-8 / <-150 degC in transit: the long route to the referral site has more."""
+    n = len(site)
+    far = site == c.SICK_SITE
+    routine = np.where(rng.random(n) < 0.6, 0.0, np.exp(np.log(5.0) + rng.normal(0.0, 0.8, size=n)))
+    long_route = np.exp(np.log(20.0) + rng.normal(0.0, 0.6, size=n))
+    return np.round(np.where(far, long_route, routine), 0)
+
+
+def din_numbers(facility: np.ndarray, dates: np.ndarray, serial: np.ndarray) -> np.ndarray:
+    """Public alias of the DIN formatter (used by the allogeneic and defect builders)."""
+    return _din(facility, dates, serial)
