@@ -1,0 +1,70 @@
+"""Shared helpers of the adapters: reject columns, line numbers, contract table names."""
+
+from collections.abc import Iterable
+
+import polars as pl
+
+from rtr.ingest.source import IMPUTED, LINE, REJECT_COLUMN, REJECT_REASON, REJECT_RULE, REJECT_VALUE
+from schemas.tables import TABLES
+
+DERIVED = "_derived"
+"""Optional bool column: the row was computed from other rows of the file (an SDTM best overall
+response derived with the criteria's confirmation rules) and is not itself a source row.
+Ingestion must not count it in ``rows_read``; its ``_line`` names the source row it came from."""
+
+META_COLUMNS = (LINE, REJECT_RULE, REJECT_REASON, REJECT_COLUMN, REJECT_VALUE, IMPUTED, DERIVED)
+CONTRACT_TABLES = tuple(TABLES)
+
+
+def no_reject() -> list[pl.Expr]:
+    """Reject columns all null (a row that maps cleanly)."""
+    return [
+        pl.lit(None, pl.String).alias(c)
+        for c in (REJECT_RULE, REJECT_REASON, REJECT_COLUMN, REJECT_VALUE)
+    ]
+
+
+def reject_when(
+    rules: Iterable[tuple[pl.Expr, str, str | pl.Expr, str, pl.Expr]],
+) -> list[pl.Expr]:
+    """Reject columns from ordered (condition, rule, reason, column, value) checks; the first hit wins."""
+    rules = list(rules)
+
+    def chain(pick: int) -> pl.Expr:
+        expr: pl.Expr = pl.lit(None, pl.String)
+        for rule in reversed(rules):
+            value = rule[pick]
+            lit = value if isinstance(value, pl.Expr) else pl.lit(value, pl.String)
+            expr = pl.when(rule[0]).then(lit.cast(pl.String)).otherwise(expr)
+        return expr
+
+    return [
+        chain(1).alias(REJECT_RULE),
+        chain(2).alias(REJECT_REASON),
+        chain(3).alias(REJECT_COLUMN),
+        chain(4).alias(REJECT_VALUE),
+    ]
+
+
+def join_notes(*exprs: pl.Expr) -> pl.Expr:
+    """Join the non-null imputation notes of a row with '; ' (null when there are none)."""
+    joined = pl.concat_str(list(exprs), separator="; ", ignore_nulls=True)
+    return pl.when(joined == "").then(None).otherwise(joined)
+
+
+def finish(frame: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
+    """Keep the contract columns named and the meta columns that exist, in a stable order."""
+    keep = [c for c in columns if c in frame.columns] + [
+        c for c in META_COLUMNS if c in frame.columns
+    ]
+    return frame.select(keep)
+
+
+def blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:
+    """Empty or whitespace-only strings become null (SAS writes missing character values as blanks)."""
+    return frame.with_columns(
+        pl.when(pl.col(pl.String).str.strip_chars() == "")
+        .then(None)
+        .otherwise(pl.col(pl.String).str.strip_chars())
+        .name.keep()
+    )

@@ -1,0 +1,64 @@
+"""Read one SDTM dataset of a delivery and map it onto contract tables (DM, EX, RS, AE, DS, SUPP--)."""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from rtr.adapters.sdtm_domains import map_ae, map_dm, map_ex
+from rtr.adapters.sdtm_ds import map_ds
+from rtr.adapters.sdtm_read import Domain, read_domain
+from rtr.adapters.sdtm_rs import map_rs
+from rtr.adapters.sdtm_supp import account_supp
+from rtr.adapters.siblings import find_domain
+from rtr.ingest.source import LINE, SourceTable
+
+MAPPED = {
+    "DM": "subjects",
+    "EX": "infusions",
+    "AE": "adverse_events",
+    "RS": "responses",
+    "DS": "follow_up",
+}
+
+
+def read_sdtm(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[SourceTable]:
+    """Contract tables from one SDTM dataset; other domains (SV, TS, LB...) give only a note."""
+    domain = read_domain(path, fmt=fmt)
+    others = [p for p in siblings if p != path]
+    name = domain.name
+    if name.startswith("SUPP"):
+        parent = name.removeprefix("SUPP")
+        if parent not in MAPPED:
+            return [
+                _unmapped(
+                    domain, path, f"{name}: qualifiers of {parent}, a domain rtr has no table for"
+                )
+            ]
+        return [account_supp(domain, find_domain(parent, others), source=path)]
+    supp = find_domain(f"SUPP{name}", others)
+    if name == "DM":
+        return [_table("subjects", map_dm(domain, supp), domain, path)]
+    if name == "EX":
+        return [_table("infusions", map_ex(domain, supp), domain, path)]
+    if name == "AE":
+        return [_table("adverse_events", map_ae(domain, supp), domain, path)]
+    if name == "DS":
+        return map_ds(domain, find_domain("DM", others), source=path)
+    if name == "RS":
+        return map_rs(domain, find_domain("DM", others), find_domain("EX", others), source=path)
+    return [
+        _unmapped(
+            domain, path, f"{name}: {domain.frame.height} records; rtr has no table for SDTM {name}"
+        )
+    ]
+
+
+def _table(table: str, frame: pl.DataFrame, domain: Domain, path: Path) -> SourceTable:
+    return SourceTable(table, frame, path, domain.encoding, (f"{domain.name} -> {table}",))
+
+
+def _unmapped(domain: Domain, path: Path, note: str) -> SourceTable:
+    """No rows for any table: an empty frame that only carries the note and the encoding used."""
+    empty = pl.DataFrame(schema={LINE: pl.Int64})
+    return SourceTable(None, empty, path, domain.encoding, (note,))

@@ -1,0 +1,210 @@
+"""SDTM DM, EX and AE mapped onto the contract's subjects, infusions and adverse_events."""
+
+import polars as pl
+
+from rtr.adapters.common import finish, join_notes, reject_when
+from rtr.adapters.dates import iso_date
+from rtr.adapters.sdtm_read import Domain
+from rtr.adapters.sdtm_supp import pivot_onto
+from rtr.ingest.source import IMPUTED
+from schemas.rules import AMBIGUOUS_DATE, UNKNOWN_UNIT
+from schemas.tables import TABLES
+from schemas.vocabulary import canonical_unit_key
+
+
+def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """A source column, or null text when the sender left the variable out."""
+    return pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
+
+
+def map_dm(dm: Domain, supp: Domain | None) -> pl.DataFrame:
+    """DM (+ SUPPDM) -> subjects. BRTHDTC is read only to compute a missing AGE, then dropped."""
+    f = pivot_onto(dm.frame, supp, domain="DM")
+    unit = _col(f, "AGEU").str.to_uppercase()
+    age = _col(f, "AGE").cast(pl.Float64, strict=False)
+    # Ages in months/weeks/days (paediatric ALL) are converted to whole years.
+    per_year = (
+        pl.when(unit.is_in(["MONTHS", "MONTH"]))
+        .then(12.0)
+        .when(unit.is_in(["WEEKS", "WEEK"]))
+        .then(52.1775)
+        .when(unit.is_in(["DAYS", "DAY"]))
+        .then(365.25)
+        .otherwise(1.0)
+    )
+    birth = iso_date("BRTHDTC", target="birth") if "BRTHDTC" in f.columns else None
+    ref_col = next((c for c in ("RFXSTDTC", "RFSTDTC") if c in f.columns), None)
+    computed = pl.lit(None, pl.Int64)
+    if birth is not None and ref_col is not None:
+        ref = iso_date(ref_col, target="ref").value.str.to_date(strict=False)
+        born = birth.value.str.to_date(strict=False)
+        before_birthday = (ref.dt.month() * 100 + ref.dt.day()) < (
+            born.dt.month() * 100 + born.dt.day()
+        )
+        computed = (ref.dt.year() - born.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Int64)
+    age_years = (
+        pl.when(age.is_not_null()).then((age / per_year).floor().cast(pl.Int64)).otherwise(computed)
+    )
+    age_note = (
+        pl.when(age.is_null() & computed.is_not_null())
+        .then(
+            pl.lit(f"age_years: computed from the birth date at {ref_col} (birth date not stored)")
+        )
+        .when(age.is_not_null() & (per_year != 1.0))
+        .then(pl.lit("age_years: converted from AGEU=") + unit + " to whole years")
+        .otherwise(None)
+    )
+    sex = _col(f, "SEX").str.to_uppercase()
+    out = f.with_columns(
+        pl.col("USUBJID").alias("subject_id"),
+        _col(f, "SITEID").alias("site_id"),
+        pl.when(sex.is_in(["UNDIFFERENTIATED", "UNKNOWN"]))
+        .then(pl.lit("U"))
+        .otherwise(sex)
+        .alias("sex"),
+        age_years.cast(pl.String).alias("age_years"),
+        age_note.alias(IMPUTED),
+        *reject_when([]),
+    )
+    return finish(out, TABLES["subjects"].column_names)
+
+
+_CELL_FACTORS = {
+    "cells": 1.0,
+    "10^3cells": 1e3,
+    "10^6cells": 1e6,
+    "10^8cells": 1e8,
+    "10^9cells": 1e9,
+}
+
+
+def _unit_key(unit: pl.Expr) -> pl.Expr:
+    """Spelling-independent cell-dose unit: '10^6 CAR+ viable T cells/kg' -> '10^6cells/kg'."""
+    key = unit.map_elements(canonical_unit_key, return_dtype=pl.String)
+    for word in ("car+", "car-positive", "viable", "t-cells", "tcells"):
+        key = key.str.replace_all(word, "cells" if word.endswith("cells") else "", literal=True)
+    return key.str.replace_all("cellscells", "cells", literal=True)
+
+
+def map_ex(ex: Domain, supp: Domain | None) -> pl.DataFrame:
+    """EX (+ SUPPEX) -> infusions: EXLOT is the lot, EXDOSE/EXDOSU a total or per-kg cell dose."""
+    f = pivot_onto(ex.frame, supp, domain="EX")
+    key = _unit_key(_col(f, "EXDOSU"))
+    per_kg = key.str.ends_with("/kg")
+    factor = key.str.replace("/kg$", "").replace_strict(
+        _CELL_FACTORS, default=None, return_dtype=pl.Float64
+    )
+    dose = _col(f, "EXDOSE").cast(pl.Float64, strict=False) * factor
+    start = iso_date("EXSTDTC", target="infusion_date")
+    sent_dose = _col(f, "EXDOSE").is_not_null()
+    out = f.with_columns(
+        pl.col("USUBJID").alias("subject_id"),
+        _col(f, "EXLOT").alias("lot_id"),
+        start.value.alias("infusion_date"),
+        pl.when(~per_kg).then(dose.cast(pl.String)).otherwise(None).alias("dose_total_cells"),
+        pl.when(per_kg)
+        .then(dose.cast(pl.String))
+        .otherwise(pl.col("dose_per_kg"))
+        .alias("dose_per_kg"),
+        start.note.alias(IMPUTED),
+        *reject_when(
+            [
+                (
+                    start.bad,
+                    AMBIGUOUS_DATE,
+                    "EXSTDTC is not an ISO 8601 date",
+                    "infusion_date",
+                    pl.col("EXSTDTC"),
+                ),
+                (
+                    sent_dose & factor.is_null(),
+                    UNKNOWN_UNIT,
+                    pl.lit("EXDOSU '")
+                    + _col(f, "EXDOSU").fill_null("")
+                    + "' is not a cell-dose unit (cells, 10^6 cells, 10^6 cells/kg...); "
+                    "a cell-therapy infusion needs its dose in cells",
+                    "dose_total_cells",
+                    pl.concat_str(
+                        [_col(f, "EXDOSE"), _col(f, "EXDOSU")], separator=" ", ignore_nulls=True
+                    ),
+                ),
+            ]
+        ),
+    )
+    return finish(out, TABLES["infusions"].column_names)
+
+
+_TERMS = (
+    ("CRS", r"CYTOKINE RELEASE|^CRS$"),
+    ("ICANS", r"NEUROTOXICITY|^ICANS$"),
+    ("HLH", r"HA?EMOPHAGOCYTIC|^HLH$|MACROPHAGE ACTIVATION"),
+    ("infection", r"INFECTION|SEPSIS|SEPTIC|PNEUMONIA|BACTERAEMIA|BACTEREMIA"),
+    ("cytopenia", r"PENIA$|PENIA |AN(A)?EMIA|CYTOPENIA|PANCYTOPENIA"),
+)
+_SEVERITY_GRADE = {"MILD": "1", "MODERATE": "2", "SEVERE": "3"}
+
+
+def ae_category(term: pl.Expr, body_system: pl.Expr) -> pl.Expr:
+    """The contract's ae_term (CRS, ICANS, HLH, infection, cytopenia, other) from AEDECOD/AETERM."""
+    text = term.str.to_uppercase()
+    expr: pl.Expr = (
+        pl.when(body_system.str.to_uppercase().str.contains("INFECTIONS"))
+        .then(pl.lit("infection"))
+        .otherwise(pl.lit("other"))
+    )
+    for category, pattern in reversed(_TERMS):
+        expr = pl.when(text.str.contains(pattern)).then(pl.lit(category)).otherwise(expr)
+    return expr
+
+
+def map_ae(ae: Domain, supp: Domain | None) -> pl.DataFrame:
+    """AE (+ SUPPAE) -> adverse_events; CRS/ICANS by AEDECOD/AETERM, grade from AETOXGR."""
+    f = pivot_onto(ae.frame, supp, domain="AE")
+    term = pl.coalesce(_col(f, "AEDECOD"), _col(f, "AETERM"))
+    toxgr = pl.col(
+        "AETOXGR"
+    )  # AE's own AETOXGR, else SUPPAE's (pivot_onto keeps the parent's first)
+    severity = _col(f, "AESEV").str.to_uppercase()
+    from_sev = severity.replace_strict(_SEVERITY_GRADE, default=None, return_dtype=pl.String)
+    onset = iso_date("AESTDTC", target="onset_date")
+    end = iso_date("AEENDTC", target="resolution_date")
+    serious = _col(f, "AESER").str.to_uppercase()
+    out = f.with_columns(
+        pl.col("USUBJID").alias("subject_id"),
+        ae_category(term, pl.coalesce(_col(f, "AEBODSYS"), _col(f, "AESOC"))).alias("ae_term"),
+        pl.coalesce(toxgr, from_sev).alias("grade"),
+        onset.value.alias("onset_date"),
+        end.value.alias("resolution_date"),
+        pl.when(serious == "Y")
+        .then(pl.lit("true"))
+        .when(serious == "N")
+        .then(pl.lit("false"))
+        .otherwise(None)
+        .alias("serious"),
+        join_notes(
+            pl.when(toxgr.is_null() & from_sev.is_not_null()).then(
+                pl.lit("grade: from AESEV=") + severity + " (CTCAE: mild=1, moderate=2, severe=3)"
+            ),
+            onset.note,
+            end.note,
+        ).alias(IMPUTED),
+        *reject_when(
+            [
+                (
+                    onset.bad,
+                    AMBIGUOUS_DATE,
+                    "AESTDTC is not an ISO 8601 date",
+                    "onset_date",
+                    _col(f, "AESTDTC"),
+                ),
+                (
+                    end.bad,
+                    AMBIGUOUS_DATE,
+                    "AEENDTC is not an ISO 8601 date",
+                    "resolution_date",
+                    _col(f, "AEENDTC"),
+                ),
+            ]
+        ),
+    )
+    return finish(out, TABLES["adverse_events"].column_names)

@@ -1,0 +1,302 @@
+"""SDTM RS mapped onto responses, with best overall response derived where the sender gave none.
+
+Only overall-response records (RSTESTCD OVRLRESP, and BESTRSP for a sender's own best
+overall response) are responses; target/non-target/new-lesion records and questionnaire
+scores are consumed (kept in a ``table=None`` frame and counted). Where one visit carries
+several overall responses for the same criteria (investigator and independent reviewers,
+PET-CT beside CT under Lugano 2014), one is kept: the record flagged RSACPTFL=Y, then the
+investigator's, then PET-CT over CT (Lugano 2014 makes PET-CT the standard for FDG-avid
+lymphoma); the others are consumed with a note.
+"""
+
+from pathlib import Path
+
+import polars as pl
+
+from rtr.adapters.common import DERIVED, join_notes, reject_when
+from rtr.adapters.dates import iso_date
+from rtr.adapters.sdtm_read import Domain
+from rtr.ingest.source import IMPUTED, LINE, REJECT_RULE, SourceTable
+from schemas.responses import CRITERIA_SYNONYMS, RESPONSE_MAP
+from schemas.rules import AMBIGUOUS_DATE, INVALID_CATEGORY, MISSING_VALUE
+
+OVERALL = ("OVRLRESP", "OVRLRSP")
+BEST = ("BESTRSP", "BOR", "BESTRESP")
+
+# CT-based Lugano categories as spelled by pharmaversesdtm, and RECIST's non-measurable-disease
+# "NON-CR/NON-PD" (an SD-level response for the best-response ranking), beside schemas' maps.
+_EXTRA = {
+    "CAR": "CR",
+    "CRR": "CR",
+    "PAR": "PR",
+    "PRR": "PR",
+    "SAD": "SD",
+    "NRR": "SD",
+    "PAD": "PD",
+    "PRD": "PD",
+    "NON-CR/NON-PD": "SD",
+    "ND": "NE",
+    "NOT DONE": "NE",
+    "NOT EVALUABLE": "NE",
+}
+# Confirmation (days between two assessments at the same or better level) and minimum time
+# from infusion for SD. RECIST 1.1 (Eisenhauer 2009): CR/PR confirmed >= 4 weeks later, SD at
+# least once >= 6 weeks after start (protocol minimum; 6 weeks is the common choice).
+# iwCLL 2018 (Hallek 2018): response must persist >= 2 months. IMWG (Kumar 2016): two
+# consecutive assessments. Lugano 2014 (Cheson 2014): no confirmation required.
+RULES: dict[str, tuple[int, int]] = {
+    "RECIST1.1": (28, 42),
+    "IWCLL2018": (56, 0),
+    "IMWG": (1, 0),
+    "LUGANO2014": (0, 0),
+    "other": (0, 0),
+}
+_LEVEL = {"CR": 1, "PR": 2, "SD": 3, "PD": 4, "NE": 5}
+
+
+def _category_map() -> pl.DataFrame:
+    rows = [
+        {"criteria": crit, "_code": code, "response": resp}
+        for crit, mapping in RESPONSE_MAP.items()
+        for code, resp in (mapping | _EXTRA).items()
+    ]
+    return pl.DataFrame(rows)
+
+
+def map_rs(rs: Domain, dm: Domain | None, ex: Domain | None, *, source: Path) -> list[SourceTable]:
+    """RS -> responses (+ derived best overall responses) and the consumed non-response records."""
+    f = rs.frame
+    testcd = (
+        pl.col("RSTESTCD").str.to_uppercase()
+        if "RSTESTCD" in f.columns
+        else pl.lit(None, pl.String)
+    )
+    is_resp = testcd.is_in(OVERALL + BEST)
+    cat = pl.col("RSCAT").str.to_uppercase() if "RSCAT" in f.columns else pl.lit(None, pl.String)
+    code_src = [c for c in ("RSSTRESC", "RSORRES") if c in f.columns]
+    code = (
+        pl.coalesce(*[pl.col(c) for c in code_src]).str.to_uppercase()
+        if code_src
+        else pl.lit(None, pl.String)
+    )
+    date_col = "RSDTC" if "RSDTC" in f.columns else "RSDT"
+    d = iso_date(date_col, target="assessment_date")
+    rows = f.with_columns(
+        is_resp.alias("_is_resp"),
+        pl.col("USUBJID").alias("subject_id"),
+        d.value.alias("assessment_date"),
+        cat.replace_strict(CRITERIA_SYNONYMS, default="other").alias("criteria"),
+        code.alias("_code"),
+        pl.when(testcd.is_in(BEST))
+        .then(pl.lit("true"))
+        .otherwise(pl.lit("false"))
+        .alias("is_best_overall"),
+        (pl.col("RSACPTFL").eq_missing("Y") if "RSACPTFL" in f.columns else pl.lit(False)).alias(
+            "_accepted"
+        ),
+        (
+            pl.col("RSEVAL").str.to_uppercase().eq_missing("INVESTIGATOR")
+            if "RSEVAL" in f.columns
+            else pl.lit(False)
+        ).alias("_investigator"),
+        (pl.col("RSMETHOD").str.contains("(?i)PET") if "RSMETHOD" in f.columns else pl.lit(False))
+        .fill_null(False)
+        .alias("_pet"),
+    ).join(_category_map(), on=["criteria", "_code"], how="left")
+    rows = rows.with_columns(
+        join_notes(
+            d.note,
+            pl.when(cat.is_null()).then(pl.lit("criteria: RSCAT not sent, recorded as 'other'")),
+            pl.when(
+                pl.col("response").is_not_null() & (pl.col("response") != pl.col("_code"))
+            ).then(pl.lit("response: ") + pl.col("_code") + " mapped to " + pl.col("response")),
+        ).alias(IMPUTED),
+        *reject_when(
+            [
+                (
+                    d.bad,
+                    AMBIGUOUS_DATE,
+                    f"{date_col} is not an ISO 8601 date",
+                    "assessment_date",
+                    pl.col(date_col),
+                ),
+                (
+                    pl.col("assessment_date").is_null(),
+                    MISSING_VALUE,
+                    f"{date_col} is empty",
+                    "assessment_date",
+                    pl.lit(None, pl.String),
+                ),
+                (
+                    pl.col("_code").is_null(),
+                    MISSING_VALUE,
+                    "RSSTRESC/RSORRES is empty",
+                    "response",
+                    pl.lit(None, pl.String),
+                ),
+                (
+                    pl.col("response").is_null(),
+                    INVALID_CATEGORY,
+                    pl.lit("response '")
+                    + pl.col("_code")
+                    + "' is not a category of "
+                    + pl.col("criteria"),
+                    "response",
+                    pl.col("_code"),
+                ),
+            ]
+        ),
+    )
+    responses = rows.filter(pl.col("_is_resp"))
+    # One record per (subject, visit date, criteria, best flag): the preferred assessor wins.
+    responses = responses.with_columns(
+        (
+            pl.col(LINE)
+            .sort_by(
+                [
+                    pl.col(REJECT_RULE).is_not_null(),
+                    ~pl.col("_accepted"),
+                    ~pl.col("_investigator"),
+                    ~pl.col("_pet"),
+                    pl.col(LINE),
+                ]
+            )
+            .first()
+            .over(["subject_id", "assessment_date", "criteria", "is_best_overall"])
+            == pl.col(LINE)
+        ).alias("_primary")
+    )
+    kept = responses.filter(pl.col("_primary"))
+    superseded = responses.filter(~pl.col("_primary"))
+    other = rows.filter(~pl.col("_is_resp"))
+    derived = derive_best_overall(kept, reference_dates(dm, ex))
+    columns = [
+        "subject_id",
+        "assessment_date",
+        "response",
+        "criteria",
+        "is_best_overall",
+        LINE,
+        IMPUTED,
+        "_reject_rule",
+        "_reject_reason",
+        "_reject_column",
+        "_reject_value",
+    ]
+    table = pl.concat(
+        [
+            kept.select(columns).with_columns(pl.lit(False).alias(DERIVED)),
+            derived.select([*columns, DERIVED]),
+        ],
+        how="vertical_relaxed",
+    )
+    meta = ["_reject_rule", "_reject_reason", "_reject_column", "_reject_value"]
+    consumed = pl.concat(
+        [
+            superseded.select(LINE, *meta),
+            other.select(LINE, *meta).with_columns(pl.lit(None, pl.String).alias(m) for m in meta),
+        ]
+    )
+    notes = [
+        f"RS: {kept.height} overall responses, {derived.height} best overall responses derived"
+    ]
+    if superseded.height:
+        notes.append(
+            f"RS: {superseded.height} overall responses superseded by the preferred assessment of the same visit"
+        )
+    if other.height:
+        counts = other.group_by(testcd.alias("t")).len().sort("t")
+        notes.append(
+            "RS: records that are not overall responses, not stored: "
+            + ", ".join(f"{t} ({n})" for t, n in counts.iter_rows())
+        )
+    return [
+        SourceTable("responses", table, source, rs.encoding, tuple(notes)),
+        SourceTable(None, consumed, source, rs.encoding, tuple(notes)),
+    ]
+
+
+def reference_dates(dm: Domain | None, ex: Domain | None) -> pl.DataFrame:
+    """Treatment start per subject (DM RFXSTDTC/RFSTDTC, else first EXSTDTC) for SD's minimum time."""
+    if dm is not None:
+        col = next((c for c in ("RFXSTDTC", "RFSTDTC") if c in dm.frame.columns), None)
+        if col is not None:
+            return dm.frame.select("USUBJID", iso_date(col, target=col).value.alias("_ref")).rename(
+                {"USUBJID": "subject_id"}
+            )
+    if ex is not None and "EXSTDTC" in ex.frame.columns:
+        return (
+            ex.frame.group_by("USUBJID")
+            .agg(iso_date("EXSTDTC", target="x").value.min().alias("_ref"))
+            .rename({"USUBJID": "subject_id"})
+        )
+    return pl.DataFrame(schema={"subject_id": pl.String, "_ref": pl.String})
+
+
+def derive_best_overall(kept: pl.DataFrame, refs: pl.DataFrame) -> pl.DataFrame:
+    """Best overall response per subject and criteria where the sender sent no BESTRSP record."""
+    given = (
+        kept.filter(pl.col("is_best_overall") == "true").select("subject_id", "criteria").unique()
+    )
+    a = (
+        kept.filter((pl.col("is_best_overall") == "false") & pl.col("_reject_rule").is_null())
+        .join(given, on=["subject_id", "criteria"], how="anti")
+        .join(refs, on="subject_id", how="left")
+        .with_columns(
+            pl.col("assessment_date").str.to_date(strict=False).alias("_d"),
+            pl.col("_ref").str.to_date(strict=False).alias("_r"),
+            pl.col("criteria")
+            .replace_strict({k: v[0] for k, v in RULES.items()}, default=0, return_dtype=pl.Int64)
+            .alias("_confirm"),
+            pl.col("criteria")
+            .replace_strict({k: v[1] for k, v in RULES.items()}, default=0, return_dtype=pl.Int64)
+            .alias("_sd_min"),
+        )
+        .filter(pl.col("_d").is_not_null())
+    )
+    group = ["subject_id", "criteria"]
+    last_cr = pl.col("_d").filter(pl.col("response") == "CR").max().over(group)
+    last_crpr = pl.col("_d").filter(pl.col("response").is_in(["CR", "PR"])).max().over(group)
+    since = lambda later: (later - pl.col("_d")).dt.total_days()  # noqa: E731
+    start = pl.coalesce("_r", pl.col("_d").min().over(group))
+    level = (
+        pl.when((pl.col("response") == "CR") & (since(last_cr) >= pl.col("_confirm")))
+        .then(1)
+        .when(pl.col("response").is_in(["CR", "PR"]) & (since(last_crpr) >= pl.col("_confirm")))
+        .then(2)
+        .when(
+            pl.col("response").is_in(["CR", "PR", "SD"])
+            & ((pl.col("_d") - start).dt.total_days() >= pl.col("_sd_min"))
+        )
+        .then(3)
+        .when(pl.col("response") == "PD")
+        .then(4)
+        .otherwise(5)
+    )
+    a = a.with_columns(level.alias("_level"))
+    best = (
+        a.sort(["_level", "_d", LINE])
+        .group_by(group, maintain_order=True)
+        .first()
+        .with_columns(
+            pl.col("_level")
+            .replace_strict({v: k for k, v in _LEVEL.items()}, return_dtype=pl.String)
+            .alias("response"),
+            pl.lit("true").alias("is_best_overall"),
+            pl.lit(True).alias(DERIVED),
+            (
+                pl.lit("is_best_overall: derived by ")
+                + pl.col("criteria")
+                + " rules (confirmation >= "
+                + pl.col("_confirm").cast(pl.String)
+                + " days, SD >= "
+                + pl.col("_sd_min").cast(pl.String)
+                + " days after "
+                + pl.when(pl.col("_r").is_not_null())
+                .then(pl.lit("treatment start"))
+                .otherwise(pl.lit("first assessment"))
+                + ")"
+            ).alias(IMPUTED),
+        )
+    )
+    return best
