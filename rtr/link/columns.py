@@ -64,7 +64,10 @@ TREATMENT = [
     _c("dose_per_kg", "e.dose_per_kg", "treatment", "infusions", "numeric", "cells/kg"),
     _c("lymphodepletion", "e.lymphodepletion", "treatment", "infusions", "categorical"),
     _c("bridging_therapy", "e.bridging_therapy", "treatment", "infusions", "categorical"),
-    _c("vein_to_vein_days", "e.infusion_date - p.collection_date", "treatment",
+    # Vein-to-vein is the autologous patient's wait; an off-the-shelf lot has no such time.
+    _c("vein_to_vein_days",
+       "CASE WHEN p.modality LIKE 'autologous%' THEN e.infusion_date - p.collection_date END",
+       "treatment",
        "derived:collections.collection_date->infusions.infusion_date", "numeric", "days"),
 ]
 

@@ -8,122 +8,19 @@ temporary view `src_<table>` with every contract column, typed, NULL where absen
 import duckdb
 import polars as pl
 
-# Contract columns and DuckDB types of every core table linking reads (DATA_CONTRACT.md v1).
-# Defined here because `schemas.tables` did not exist when linking was written; switch to it
-# once the ingestion layer publishes it (same names, same types).
+from rtr.warehouse import META_COLUMNS, core_columns_ddl
+from schemas import DUCKDB_TYPES, TABLES
+
+# Contract columns and DuckDB types of every core table, from the contract as code.
 CORE_COLUMNS: dict[str, dict[str, str]] = {
-    "collections": {
-        "collection_id": "VARCHAR",
-        "coi_id": "VARCHAR",
-        "subject_id": "VARCHAR",
-        "donor_id": "VARCHAR",
-        "collection_site_id": "VARCHAR",
-        "collection_date": "DATE",
-        "material_type": "VARCHAR",
-    },
-    "lots": {
-        "lot_id": "VARCHAR",
-        "coi_id": "VARCHAR",
-        "collection_id": "VARCHAR",
-        "product_code": "VARCHAR",
-        "modality": "VARCHAR",
-        "process_version": "VARCHAR",
-        "manufacturing_site_id": "VARCHAR",
-        "start_date": "DATE",
-        "harvest_date": "DATE",
-        "release_date": "DATE",
-        "disposition": "VARCHAR",
-        "doses_produced": "BIGINT",
-    },
-    "process_parameters": {
-        "lot_id": "VARCHAR",
-        "parameter_code": "VARCHAR",
-        "value_num": "DOUBLE",
-        "value_text": "VARCHAR",
-        "unit": "VARCHAR",
-        "recorded_at": "TIMESTAMP",
-    },
-    "quality_results": {
-        "lot_id": "VARCHAR",
-        "sample_stage": "VARCHAR",
-        "test_code": "VARCHAR",
-        "result_num": "DOUBLE",
-        "result_text": "VARCHAR",
-        "unit": "VARCHAR",
-        "spec_lower": "DOUBLE",
-        "spec_upper": "DOUBLE",
-        "spec_text": "VARCHAR",
-        "result_date": "DATE",
-        "method": "VARCHAR",
-    },
-    "in_process_timeseries": {
-        "lot_id": "VARCHAR",
-        "observed_at": "TIMESTAMP",
-        "measure_code": "VARCHAR",
-        "value": "DOUBLE",
-        "unit": "VARCHAR",
-    },
-    "subjects": {
-        "subject_id": "VARCHAR",
-        "site_id": "VARCHAR",
-        "coi_id": "VARCHAR",
-        "sex": "VARCHAR",
-        "age_years": "BIGINT",
-        "weight_kg": "DOUBLE",
-        "indication": "VARCHAR",
-        "disease_stage": "VARCHAR",
-        "ecog": "BIGINT",
-        "ldh_u_l": "DOUBLE",
-        "tumor_burden_spd_mm2": "DOUBLE",
-        "prior_lines": "BIGINT",
-        "extranodal_sites": "BIGINT",
-    },
-    "infusions": {
-        "subject_id": "VARCHAR",
-        "lot_id": "VARCHAR",
-        "infusion_date": "DATE",
-        "dose_total_cells": "DOUBLE",
-        "dose_per_kg": "DOUBLE",
-        "lymphodepletion": "VARCHAR",
-        "bridging_therapy": "VARCHAR",
-    },
-    "responses": {
-        "subject_id": "VARCHAR",
-        "assessment_date": "DATE",
-        "response": "VARCHAR",
-        "criteria": "VARCHAR",
-        "is_best_overall": "BOOLEAN",
-    },
-    "adverse_events": {
-        "subject_id": "VARCHAR",
-        "ae_term": "VARCHAR",
-        "grade": "BIGINT",
-        "grading_system": "VARCHAR",
-        "onset_date": "DATE",
-        "resolution_date": "DATE",
-        "serious": "BOOLEAN",
-    },
-    "follow_up": {
-        "subject_id": "VARCHAR",
-        "last_known_alive_date": "DATE",
-        "progression_date": "DATE",
-        "death_date": "DATE",
-        "death_cause": "VARCHAR",
-    },
-    "expansion": {
-        "subject_id": "VARCHAR",
-        "sample_date": "DATE",
-        "day_post_infusion": "BIGINT",
-        "car_transgene_copies_per_ug_dna": "DOUBLE",
-    },
+    name: {c.name: DUCKDB_TYPES[c.dtype] for c in table.columns} for name, table in TABLES.items()
 }
 
-LINEAGE_COLUMNS: dict[str, str] = {
-    "_delivery_id": "VARCHAR",
-    "_source_file": "VARCHAR",
-    "_loaded_at": "TIMESTAMP",
-    "_version": "INTEGER",
-    "_row_hash": "VARCHAR",
+_LINEAGE_VALUES = {
+    "_delivery_id": "$delivery",
+    "_source_file": "$file",
+    "_loaded_at": "current_timestamp",
+    "_version": "1",
 }
 
 
@@ -176,10 +73,19 @@ def create_empty_core_table(conn: duckdb.DuckDBPyConnection, table: str) -> None
     """Create `core.<table>` empty, with the contract and lineage columns, if it does not exist."""
     if table not in CORE_COLUMNS:
         raise ValueError(f"unknown core table {table!r}; expected one of {sorted(CORE_COLUMNS)}")
-    columns = {**CORE_COLUMNS[table], **LINEAGE_COLUMNS}
-    column_sql = ", ".join(f"{quote_ident(c)} {t}" for c, t in columns.items())
     conn.execute("CREATE SCHEMA IF NOT EXISTS core")
-    conn.execute(f"CREATE TABLE IF NOT EXISTS core.{quote_ident(table)} ({column_sql})")
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS core.{quote_ident(table)} ({core_columns_ddl(TABLES[table])})"
+    )
+
+
+def _naive_utc(frame: pl.DataFrame) -> pl.DataFrame:
+    """Turn zone-aware datetimes into naive UTC (the warehouse's TIMESTAMP convention)."""
+    return frame.with_columns(
+        pl.col(name).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    )
 
 
 def load_core_frames(
@@ -188,7 +94,7 @@ def load_core_frames(
     *,
     delivery_id: str = "test",
 ) -> None:
-    """Write polars frames as typed `core.<table>` tables (contract columns + lineage); empty others.
+    """Write polars frames as typed `core.<table>` tables (contract + lineage columns); empty others.
 
     For tests and notebooks that start from canonical frames instead of deliveries: columns
     the frame lacks become NULL, extra columns are ignored, every other core table is created empty.
@@ -208,16 +114,15 @@ def load_core_frames(
             )
             for c, t in columns.items()
         ]
+        select_list += [
+            f"CAST({_LINEAGE_VALUES.get(name, 'NULL')} AS {dtype}) AS {quote_ident(name)}"
+            for name, dtype in META_COLUMNS
+        ]
         view = f"_rtr_link_frame_{table}"
-        conn.register(view, frame)
+        conn.register(view, _naive_utc(frame))
         try:
             conn.execute(
-                f"CREATE TABLE core.{quote_ident(table)} AS SELECT {', '.join(select_list)}, "
-                "CAST($delivery AS VARCHAR) AS _delivery_id, "
-                "CAST($file AS VARCHAR) AS _source_file, "
-                "CAST(current_timestamp AS TIMESTAMP) AS _loaded_at, "
-                "CAST(1 AS INTEGER) AS _version, "
-                "CAST(NULL AS VARCHAR) AS _row_hash "
+                f"CREATE TABLE core.{quote_ident(table)} AS SELECT {', '.join(select_list)} "
                 f"FROM {quote_ident(view)}",
                 {"delivery": delivery_id, "file": f"{table}.parquet"},
             )
