@@ -1,0 +1,95 @@
+"""FHIR R4 resources mapped onto contract tables.
+
+Patient -> subjects (pseudonymous server id; sex; age at the CAR-T infusion computed from the
+birth date, which is then dropped; name, address, telecom and identifiers are never read),
+Observation -> responses (and body weight / LDH folded into subjects), Procedure -> infusions
+(CAR-T infusion) or collections (apheresis), Specimen -> collections (starting material only),
+BiologicallyDerivedProduct -> lots, AdverseEvent -> adverse_events. Other resource types are
+counted in a note.
+"""
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from rtr.adapters.common import finish, join_notes, reject_when
+from rtr.adapters.dates import iso_date
+from rtr.adapters.fhir_map import classify, patient_rows
+from rtr.adapters.fhir_read import delivery_resources, load_resources
+from rtr.ingest.source import IMPUTED, LINE, SourceTable
+from schemas.rules import AMBIGUOUS_DATE
+from schemas.tables import TABLES
+
+_DATE_COLUMNS = {
+    "subjects": (),
+    "infusions": ("infusion_date",),
+    "collections": ("collection_date",),
+    "responses": ("assessment_date",),
+    "adverse_events": ("onset_date", "resolution_date"),
+    "lots": (),
+}
+
+
+def read_fhir(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[SourceTable]:
+    """Contract tables from one FHIR file; ``siblings`` give context (infusions for ages...)."""
+    loaded = load_resources(path, fmt=fmt)
+    context = delivery_resources(path, siblings)
+    rows: dict[str | None, list[dict[str, Any]]] = {}
+    ignored: Counter[str] = Counter()
+    for locator, resource in loaded.resources:
+        kind = resource.get("resourceType", "?")
+        if kind == "Patient":
+            continue
+        table, row, why = classify(resource, context)
+        if row is None:
+            ignored[why or kind] += 1
+            continue
+        row[LINE] = locator
+        rows.setdefault(table, []).append(row)
+    patients = [(loc, r) for loc, r in loaded.resources if r.get("resourceType") == "Patient"]
+    if patients:
+        rows.setdefault("subjects", []).extend(patient_rows(patients, context))
+    notes = [f"FHIR: {len(loaded.resources)} resources"]
+    if ignored:
+        notes.append(
+            "FHIR: not stored (no contract table): "
+            + ", ".join(f"{k} ({n})" for k, n in sorted(ignored.items()))
+        )
+    out = [
+        SourceTable(table, _frame(table, found), path, loaded.encoding, tuple(notes))
+        for table, found in rows.items()
+    ]
+    if not out:
+        out = [
+            SourceTable(
+                None, pl.DataFrame(schema={LINE: pl.Int64}), path, loaded.encoding, tuple(notes)
+            )
+        ]
+    return out
+
+
+def _frame(table: str | None, rows: list[dict[str, Any]]) -> pl.DataFrame:
+    frame = pl.DataFrame(rows, infer_schema_length=None).with_columns(pl.col(LINE).cast(pl.Int64))
+    frame = frame.with_columns(pl.exclude(LINE, "_imputed_note").cast(pl.String))
+    if table is None:
+        return frame.select(LINE, *reject_when([]))
+    checks, notes, values = [], [], []
+    for col in _DATE_COLUMNS.get(table, ()):
+        if col not in frame.columns:
+            continue
+        parts = iso_date(col, target=col)
+        values.append(parts.value.alias(col))
+        notes.append(parts.note)
+        checks.append(
+            (parts.bad, AMBIGUOUS_DATE, f"{col} is not an ISO 8601 date", col, pl.col(col))
+        )
+    base_note = (
+        pl.col("_imputed_note") if "_imputed_note" in frame.columns else pl.lit(None, pl.String)
+    )
+    frame = frame.with_columns(
+        *values, join_notes(base_note, *notes).alias(IMPUTED), *reject_when(checks)
+    )
+    return finish(frame, TABLES[table].column_names)

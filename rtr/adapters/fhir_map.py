@@ -1,0 +1,245 @@
+"""Per-resource extraction of the few FHIR fields rtr needs (never names, addresses or identifiers)."""
+
+import re
+from datetime import date
+from typing import Any
+
+from rtr.adapters.fhir_read import codes, concept_text, first_date, ref_id
+from rtr.adapters.sdtm_rs import _EXTRA
+from schemas.responses import CRITERIA_SYNONYMS, RESPONSE_MAP
+
+WEIGHT_LOINC = {"29463-7", "3141-9"}
+LDH_LOINC = {"2532-0", "14804-9", "14805-6"}
+_INFUSION = re.compile(r"CAR[- ]?T|CHIMERIC ANTIGEN|CELL THERAPY INFUSION|CELLULAR THERAPY")
+_APHERESIS = re.compile(r"APHERESIS|LEUKAPHERESIS|LEUCAPHERESIS")
+_MATERIAL = (
+    ("leukapheresis", re.compile(r"APHERESIS|LEUKAPHERESIS|LEUCAPHERESIS")),
+    ("bone_marrow", re.compile(r"BONE MARROW")),
+    ("cord_blood", re.compile(r"CORD BLOOD")),
+    ("adipose", re.compile(r"ADIPOSE|LIPOASPIRATE")),
+)
+_SEVERITY = {"mild": "1", "moderate": "2", "severe": "3"}
+_GENDER = {"male": "M", "female": "F", "other": "U", "unknown": "U"}
+
+Row = dict[str, Any]
+
+
+def classify(resource: Row, context: list[Row]) -> tuple[str | None, Row | None, str | None]:
+    """(table, row, why-not): table None with a row means folded into another table's rows."""
+    kind = resource.get("resourceType")
+    subject = ref_id(resource.get("subject") or resource.get("patient"))
+    if kind == "Procedure":
+        text = concept_text(resource.get("code"))
+        when = first_date(resource, "performedDateTime", "performedPeriod")
+        if _APHERESIS.search(text):
+            return (
+                "collections",
+                {
+                    "collection_id": resource.get("id"),
+                    "subject_id": subject,
+                    "collection_date": when,
+                    "material_type": "leukapheresis",
+                    "coi_id": _coi(resource),
+                },
+                None,
+            )
+        if _INFUSION.search(text) and ("INFUS" in text or "ADMINIST" in text):
+            return (
+                "infusions",
+                {"subject_id": subject, "lot_id": _lot(resource, context), "infusion_date": when},
+                None,
+            )
+        return None, None, "Procedure other than apheresis or CAR-T infusion"
+    if kind == "Observation":
+        found = codes(resource.get("code"))
+        if found & (WEIGHT_LOINC | LDH_LOINC):
+            return None, {}, None  # folded into subjects (weight_kg, ldh_u_l)
+        response = _response(resource)
+        if response is not None:
+            return "responses", response, None
+        return None, None, "Observation other than response, body weight or LDH"
+    if kind == "AdverseEvent":
+        return "adverse_events", _adverse_event(resource, subject), None
+    if kind == "Specimen":
+        text = concept_text(resource.get("type"))
+        material = next((m for m, rx in _MATERIAL if rx.search(text)), None)
+        if material is None:
+            return None, None, "Specimen that is not cell-therapy starting material"
+        collection = resource.get("collection") or {}
+        return (
+            "collections",
+            {
+                "collection_id": resource.get("id"),
+                "subject_id": subject,
+                "material_type": material,
+                "collection_date": first_date(collection, "collectedDateTime", "collectedPeriod"),
+            },
+            None,
+        )
+    if kind == "BiologicallyDerivedProduct":
+        return (
+            "lots",
+            {
+                "lot_id": _product_id(resource),
+                "product_code": (resource.get("productCode") or {}).get("text")
+                or next(iter(codes(resource.get("productCode"))), None),
+                "collection_id": next((ref_id(p) for p in resource.get("parent") or []), None),
+            },
+            None,
+        )
+    return None, None, str(kind)
+
+
+def _coi(resource: Row) -> str | None:
+    for ident in resource.get("identifier") or []:
+        if re.search(r"coi|chain.?of.?identity|isbt", str(ident.get("system", "")), re.I):
+            return ident.get("value")
+    return None
+
+
+def _product_id(resource: Row) -> str | None:
+    """A product's lot: its identifier value (the CDMO lot/batch), else the resource id."""
+    for ident in resource.get("identifier") or []:
+        if ident.get("value"):
+            return str(ident["value"])
+    return resource.get("id")
+
+
+def _lot(procedure: Row, context: list[Row]) -> str | None:
+    products = {
+        r.get("id"): r for r in context if r.get("resourceType") == "BiologicallyDerivedProduct"
+    }
+    for used in (procedure.get("usedReference") or []) + [
+        f.get("manipulated") for f in procedure.get("focalDevice") or []
+    ]:
+        rid = ref_id(used)
+        if rid is not None:
+            return _product_id(products[rid]) if rid in products else rid
+    return None
+
+
+def _response(resource: Row) -> Row | None:
+    text = concept_text(resource.get("code"))
+    if "RESPONSE" not in text:
+        return None
+    value = resource.get("valueCodeableConcept") or {}
+    category = (
+        value.get("text") or next(iter(codes(value)), "") or resource.get("valueString") or ""
+    ).upper()
+    method = concept_text(resource.get("method")) + " " + text
+    criteria = next(
+        (c for k, c in CRITERIA_SYNONYMS.items() if k != "OTHER" and k in method), "other"
+    )
+    mapped = (RESPONSE_MAP[criteria] | _EXTRA).get(category)
+    return {
+        "subject_id": ref_id(resource.get("subject")),
+        "assessment_date": first_date(resource, "effectiveDateTime", "effectivePeriod", "issued"),
+        "response": mapped or category,
+        "criteria": criteria,
+        "is_best_overall": "true" if "BEST" in text else "false",
+        "_imputed_note": f"response: {category} mapped to {mapped}"
+        if mapped and mapped != category
+        else None,
+    }
+
+
+def _adverse_event(resource: Row, subject: str | None) -> Row:
+    from rtr.adapters.sdtm_domains import _TERMS
+
+    text = concept_text(resource.get("event"))
+    term = next((cat for cat, rx in _TERMS if re.search(rx, text)), "other")
+    severity = next(iter(codes(resource.get("severity"))), None)
+    serious = next(iter(codes(resource.get("seriousness"))), "").lower()
+    grade = _SEVERITY.get(str(severity).lower()) if severity else None
+    return {
+        "subject_id": subject,
+        "ae_term": term,
+        "grade": grade,
+        "onset_date": first_date(resource, "detected", "date"),
+        "serious": "true"
+        if serious == "serious"
+        else "false"
+        if serious == "non-serious"
+        else None,
+        "_imputed_note": f"grade: from severity={severity} (mild=1, moderate=2, severe=3)"
+        if grade
+        else None,
+    }
+
+
+def patient_rows(patients: list[tuple[int, Row]], context: list[Row]) -> list[Row]:
+    """subjects rows: birthDate is used for the age at infusion and goes no further."""
+    infusions: dict[str, str] = {}
+    weights: dict[str, list[tuple[str, float]]] = {}
+    ldh: dict[str, list[tuple[str, float]]] = {}
+    providers: dict[str, str] = {}
+    for r in context:
+        subject = ref_id(r.get("subject"))
+        if subject is None:
+            continue
+        if r.get("resourceType") == "Encounter" and ref_id(r.get("serviceProvider")):
+            # The treating hospital: the organisation that provided the patient's encounters.
+            providers.setdefault(subject, str(ref_id(r.get("serviceProvider"))))
+        elif r.get("resourceType") == "Procedure":
+            table, row, _ = classify(r, [])
+            if table == "infusions" and row and row["infusion_date"]:
+                infusions[subject] = min(infusions.get(subject, "9999"), row["infusion_date"][:10])
+        elif r.get("resourceType") == "Observation":
+            qty = r.get("valueQuantity") or {}
+            when = first_date(r, "effectiveDateTime", "effectivePeriod", "issued") or ""
+            if not isinstance(qty.get("value"), int | float):
+                continue
+            found = codes(r.get("code"))
+            if found & WEIGHT_LOINC:
+                unit = str(qty.get("code") or qty.get("unit") or "kg").lower()
+                factor = 0.45359237 if "lb" in unit else 0.001 if unit == "g" else 1.0
+                weights.setdefault(subject, []).append((when, float(qty["value"]) * factor))
+            elif found & LDH_LOINC:
+                ldh.setdefault(subject, []).append((when, float(qty["value"])))
+    rows = []
+    for locator, p in patients:
+        pid = p.get("id")
+        start = infusions.get(pid)
+        age, note = _age(p.get("birthDate"), start)
+        rows.append(
+            {
+                "subject_id": pid,
+                "site_id": ref_id(p.get("managingOrganization")) or providers.get(pid),
+                "sex": _GENDER.get(str(p.get("gender")).lower()),
+                "age_years": age,
+                "weight_kg": _baseline(weights.get(pid, []), start),
+                "ldh_u_l": _baseline(ldh.get(pid, []), start),
+                "_imputed_note": note,
+                "_line": locator,
+            }
+        )
+    return rows
+
+
+def _baseline(values: list[tuple[str, float]], start: str | None) -> float | None:
+    """Last value on or before the infusion (baseline); without an infusion, the latest value."""
+    eligible = sorted(v for v in values if start is None or v[0][:10] <= start)
+    return eligible[-1][1] if eligible else None
+
+
+def _age(birth: Any, at: str | None) -> tuple[int | None, str | None]:
+    if not isinstance(birth, str) or not birth:
+        return None, None
+    if at is None:
+        return (
+            None,
+            "age_years: no CAR-T infusion for this patient in the delivery; age not computed",
+        )
+    b = (
+        (birth + "-01-01")[:10]
+        if len(birth) == 4
+        else (birth + "-01")[:10]
+        if len(birth) == 7
+        else birth[:10]
+    )
+    try:
+        born, ref = date.fromisoformat(b), date.fromisoformat(at[:10])
+    except ValueError:
+        return None, "age_years: birth or infusion date not ISO 8601; age not computed"
+    years = ref.year - born.year - ((ref.month, ref.day) < (born.month, born.day))
+    return years, "age_years: computed at infusion from the birth date (birth date not stored)"

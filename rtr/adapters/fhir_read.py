@@ -1,0 +1,119 @@
+"""Load FHIR R4 resources from a Bundle, a bulk-export NDJSON file or a single resource file."""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from rtr.adapters.encoding import decode_bytes
+from rtr.ingest.source import RefusedFile
+from schemas.rules import EMPTY_FILE, UNREADABLE
+
+FHIR_FORMATS = ("fhir_bundle", "fhir_ndjson", "fhir_resource")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Resources of one file with their locators (bundle entry index + 2, or NDJSON line number)."""
+
+    resources: tuple[tuple[int, dict[str, Any]], ...]
+    encoding: str
+
+
+def load_resources(path: Path, *, fmt: str) -> Loaded:
+    """Every resource in ``path``; nested Bundles are flattened."""
+    text, encoding = decode_bytes(path.read_bytes(), source=path)
+    if fmt == "fhir_ndjson":
+        out = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                out.append((number, _parse(line, path)))
+        resources = tuple(out)
+    else:
+        doc = _parse(text, path)
+        resources = tuple(_flatten(doc, 1))
+    if not resources:
+        raise RefusedFile(EMPTY_FILE, f"{path.name} holds no FHIR resources")
+    return Loaded(resources, encoding)
+
+
+def _parse(text: str, path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RefusedFile(
+            UNREADABLE, f"{path.name} is not valid JSON ({exc}); export it again"
+        ) from exc
+    if not isinstance(doc, dict) or "resourceType" not in doc:
+        raise RefusedFile(UNREADABLE, f"{path.name}: not a FHIR resource (no resourceType)")
+    return doc
+
+
+def _flatten(doc: dict[str, Any], locator: int) -> list[tuple[int, dict[str, Any]]]:
+    if doc.get("resourceType") != "Bundle":
+        return [(locator, doc)]
+    out: list[tuple[int, dict[str, Any]]] = []
+    for i, entry in enumerate(doc.get("entry") or []):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict) and "resourceType" in resource:
+            out.extend(_flatten(resource, i + 2))
+    return out
+
+
+def delivery_resources(path: Path, siblings: Sequence[Path]) -> list[dict[str, Any]]:
+    """Resources of this file and of the delivery's other FHIR files (context for joins)."""
+    from rtr.adapters.detect import detect_format
+
+    out: list[dict[str, Any]] = []
+    for p in dict.fromkeys([path, *siblings]):
+        fmt = detect_format(p)
+        if fmt not in FHIR_FORMATS:
+            continue
+        try:
+            out.extend(r for _, r in _cached(str(p), p.stat().st_mtime_ns, fmt).resources)
+        except (RefusedFile, OSError):
+            continue
+    return out
+
+
+@lru_cache(maxsize=64)
+def _cached(path: str, mtime_ns: int, fmt: str) -> Loaded:
+    return load_resources(Path(path), fmt=fmt)
+
+
+def ref_id(reference: Any) -> str | None:
+    """The id in a FHIR reference ('Patient/123', 'urn:uuid:123') — never its display text."""
+    if not isinstance(reference, dict) or not reference.get("reference"):
+        return None
+    ref = str(reference["reference"])
+    return ref.removeprefix("urn:uuid:").rsplit("/", 1)[-1]
+
+
+def concept_text(concept: Any) -> str:
+    """Codes and displays of a CodeableConcept as one searchable upper-case string."""
+    if not isinstance(concept, dict):
+        return ""
+    parts = [str(concept.get("text") or "")]
+    for coding in concept.get("coding") or []:
+        parts += [str(coding.get("code") or ""), str(coding.get("display") or "")]
+    return " ".join(parts).upper()
+
+
+def codes(concept: Any) -> set[str]:
+    """The coding codes of a CodeableConcept."""
+    if not isinstance(concept, dict):
+        return set()
+    return {str(c.get("code")) for c in concept.get("coding") or [] if c.get("code")}
+
+
+def first_date(resource: dict[str, Any], *keys: str) -> str | None:
+    """The first present dateTime among ``keys`` (Period values give their start)."""
+    for key in keys:
+        value = resource.get(key)
+        if isinstance(value, dict):
+            value = value.get("start")
+        if isinstance(value, str) and value:
+            return value
+    return None
