@@ -1,0 +1,104 @@
+"""Cohort-level charts: Altair specs rendered to static inline SVG at build time (no JavaScript, no CDN)."""
+
+import altair as alt
+import polars as pl
+import vl_convert as vlc
+
+_RATIO_MEASURES = ("ratio",)  # odds/hazard ratios are read on a log scale around 1
+
+
+def to_svg(chart: alt.TopLevelMixin) -> str:
+    """The chart as an SVG element that works from file:// with no network."""
+    svg = vlc.vegalite_to_svg(chart.to_dict())
+    start = svg.find("<svg")
+    return svg[start:] if start > 0 else svg
+
+
+def forest_plot(findings: pl.DataFrame, *, title: str) -> str:
+    """Adjusted effects with 95 % CIs, one line per feature, null-effect line at 1 (ratios) or 0."""
+    frame = findings.select("feature", "estimate", "ci_low", "ci_high", "q_value", "n",
+                            "effect_measure").drop_nulls(["estimate"])  # fmt: skip
+    if frame.height == 0:
+        return ""
+    ratio = any(m in str(frame["effect_measure"][0]) for m in _RATIO_MEASURES)
+    positive = (
+        ratio
+        and frame.select((pl.min_horizontal("estimate", "ci_low", "ci_high") > 0).all()).item()
+    )
+    scale = alt.Scale(type="log") if positive else alt.Scale(zero=False)
+    order = frame.sort("estimate")["feature"].to_list()
+    y = alt.Y("feature:N", sort=order, title=None)
+    x_title = str(frame["effect_measure"][0])
+    base = alt.Chart(frame).encode(y=y)
+    tooltip = ["feature", "estimate", "ci_low", "ci_high", "q_value", "n"]
+    rules = base.mark_rule(color="#555").encode(
+        x=alt.X("ci_low:Q", scale=scale, title=x_title), x2="ci_high:Q"
+    )
+    points = base.mark_point(filled=True, size=60).encode(
+        x=alt.X("estimate:Q", scale=scale),
+        color=alt.condition("datum.q_value < 0.05", alt.value("#d62728"), alt.value("#1f77b4")),
+        tooltip=tooltip,
+    )
+    null = (
+        alt.Chart(pl.DataFrame({"x": [1.0 if positive else 0.0]}))
+        .mark_rule(strokeDash=[4, 3], color="#999")
+        .encode(x="x:Q")
+    )
+    chart = (rules + points + null).properties(
+        title=title, width=420, height=max(18 * frame.height, 40)
+    )
+    return to_svg(chart)
+
+
+def interval_chart(frame: pl.DataFrame, *, label: str, title: str, x_title: str) -> str:
+    """Point estimates with CIs for labelled rows (model performance, group rates)."""
+    data = frame.select(pl.col(label).cast(pl.String).alias("label"), "estimate", "ci_low",
+                        "ci_high").drop_nulls(["estimate"])  # fmt: skip
+    if data.height == 0:
+        return ""
+    base = alt.Chart(data).encode(y=alt.Y("label:N", title=None))
+    rules = base.mark_rule().encode(x=alt.X("ci_low:Q", title=x_title, scale=alt.Scale(zero=False)),
+                                    x2="ci_high:Q")  # fmt: skip
+    points = base.mark_point(filled=True, size=60).encode(x="estimate:Q")
+    return to_svg((rules + points).properties(title=title, width=420,
+                                              height=max(18 * data.height, 40)))  # fmt: skip
+
+
+def bar_chart(frame: pl.DataFrame, *, category: str, value: str, title: str) -> str:
+    """Horizontal bars of one value per category (cohort composition on the index page)."""
+    if frame.height == 0:
+        return ""
+    chart = (
+        alt.Chart(frame)
+        .mark_bar(color="#4c78a8")
+        .encode(y=alt.Y(f"{category}:N", sort="-x", title=None), x=alt.X(f"{value}:Q", title=value))
+    )
+    return to_svg(chart.properties(title=title, width=320, height=max(18 * frame.height, 40)))
+
+
+def range_chart(spec: pl.DataFrame, *, title: str) -> str:
+    """Current versus proposed specification range per CQA."""
+    rows = pl.concat(
+        [
+            spec.select(pl.col("cqa"), pl.lit("current").alias("range"),
+                        pl.col("current_lower").cast(pl.Float64).alias("lower"),
+                        pl.col("current_upper").cast(pl.Float64).alias("upper")),
+            spec.select(pl.col("cqa"), pl.lit("proposed").alias("range"),
+                        pl.col("proposed_lower").cast(pl.Float64).alias("lower"),
+                        pl.col("proposed_upper").cast(pl.Float64).alias("upper")),
+        ]
+    ).drop_nulls(["lower", "upper"])  # fmt: skip
+    if rows.height == 0:
+        return ""
+    chart = (
+        alt.Chart(rows)
+        .mark_bar(size=8)
+        .encode(
+            y=alt.Y("range:N", title=None),
+            x=alt.X("lower:Q", title="value", scale=alt.Scale(zero=False)),
+            x2="upper:Q",
+            color=alt.Color("range:N", legend=alt.Legend(orient="bottom")),
+            row=alt.Row("cqa:N", title=None),
+        )
+    )
+    return to_svg(chart.properties(title=title, width=380, height=36))
