@@ -63,50 +63,35 @@ def apply_vocabulary(table: Table, typed: pl.DataFrame) -> tuple[pl.DataFrame, p
         .join(conv, left_on=[m.code, "_unit_key"], right_on=["_code", "_unit_key"], how="left")
     )
     known_numeric = pl.col("_canonical_unit").is_not_null()
-    has_value = pl.col(m.value).is_not_null()
-    unitless = pl.col("_canonical_unit") == "1"
-    unit_missing = known_numeric & has_value & pl.col(m.unit).is_null() & ~unitless
-    unit_unknown = (
-        known_numeric & has_value & pl.col(m.unit).is_not_null() & pl.col("_factor").is_null()
+    # Contract codes name their unit (viability_pct, culture_duration_days): a value sent
+    # without a unit is read in the code's canonical unit, and the range check still guards it.
+    df = df.with_columns(
+        (
+            known_numeric
+            & pl.col(m.value).is_not_null()
+            & pl.col(m.unit).is_not_null()
+            & pl.col("_factor").is_null()
+        ).alias("_unit_unknown"),
+        (known_numeric & pl.col("_factor").is_not_null()).alias("_convertible"),
+        (known_numeric & pl.col(m.unit).is_null()).alias("_unit_implied"),
     )
-    converted = pl.col(m.value) * pl.col("_factor").fill_null(1.0) + pl.col("_offset").fill_null(
-        0.0
-    )
-    convertible = known_numeric & pl.col("_factor").is_not_null()
+    unit_unknown = pl.col("_unit_unknown")
+    convertible = pl.col("_convertible")
     # Specification limits travel in the result's unit: they convert with it.
-    limits = [c for c in ("spec_lower", "spec_upper") if c in typed.columns]
+    limits = [c for c in ("spec_lower", "spec_upper", m.value) if c in typed.columns]
     df = df.with_columns(
         pl.when(convertible)
         .then(pl.col(c) * pl.col("_factor") + pl.col("_offset"))
         .otherwise(pl.col(c))
         .alias(c)
         for c in limits
-    )
-    df = df.with_columns(
-        pl.when(known_numeric & pl.col("_factor").is_not_null())
-        .then(converted)
-        .otherwise(pl.col(m.value))
-        .alias(m.value),
-        pl.when(
-            known_numeric
-            & (pl.col("_factor").is_not_null() | (unitless & pl.col(m.unit).is_null()))
-        )
+    ).with_columns(
+        pl.when(convertible | pl.col("_unit_implied"))
         .then(pl.col("_canonical_unit"))
         .otherwise(pl.col(m.unit))
         .alias(m.unit),
     )
     found = [
-        errors_where(
-            df,
-            unit_missing,
-            column=m.unit,
-            rule=rules.UNKNOWN_UNIT,
-            reason=pl.format(
-                "{} has a value but no unit; send it in {}",
-                pl.col(m.code),
-                pl.col("_canonical_unit"),
-            ),
-        ),
         errors_where(
             df,
             unit_unknown,
@@ -123,7 +108,6 @@ def apply_vocabulary(table: Table, typed: pl.DataFrame) -> tuple[pl.DataFrame, p
             df,
             known_numeric
             & ~unit_unknown
-            & ~unit_missing
             & ~pl.col(m.value).is_between(pl.col("_min"), pl.col("_max")),
             column=m.value,
             rule=rules.OUT_OF_RANGE,
@@ -163,7 +147,7 @@ def apply_vocabulary(table: Table, typed: pl.DataFrame) -> tuple[pl.DataFrame, p
             .alias(m.text_value)
         )
         text_code_given_number = (
-            pl.col("_is_text").fill_null(False) & has_value & pl.col(m.text_value).is_null()
+            pl.col("_is_text").fill_null(False) & pl.col(m.value).is_not_null() & pl.col(m.text_value).is_null()
         )
         found.append(
             errors_where(
