@@ -53,11 +53,16 @@ def join_notes(*exprs: pl.Expr) -> pl.Expr:
 
 
 def finish(frame: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
-    """Keep the contract columns named and the meta columns that exist, in a stable order."""
-    keep = [c for c in columns if c in frame.columns] + [
-        c for c in META_COLUMNS if c in frame.columns
-    ]
-    return frame.select(keep)
+    """The contract columns (null where the source has none) and the meta columns, in stable order.
+
+    Absent columns are added empty so that a missing required value quarantines the row with
+    its reason instead of refusing the whole file.
+    """
+    columns = list(columns)
+    frame = frame.with_columns(
+        pl.lit(None, pl.String).alias(c) for c in columns if c not in frame.columns
+    )
+    return frame.select(columns + [c for c in META_COLUMNS if c in frame.columns])
 
 
 def blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import polars as pl
 
-from rtr.adapters.sdtm_domains import map_ae, map_dm, map_ex
+from rtr.adapters.sdtm_domains import map_ae, map_dm, map_ex, merge_same_day
 from rtr.adapters.sdtm_ds import map_ds
 from rtr.adapters.sdtm_read import Domain, read_domain
 from rtr.adapters.sdtm_rs import map_rs
@@ -42,7 +42,14 @@ def read_sdtm(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[So
     if name == "EX":
         return [_table("infusions", map_ex(domain, supp), domain, path)]
     if name == "AE":
-        return [_table("adverse_events", map_ae(domain, supp), domain, path)]
+        kept, merged = merge_same_day(map_ae(domain, supp))
+        note = f"AE: {merged.height} same-day AEs of one category merged into the worst-grade one"
+        return [
+            SourceTable(
+                "adverse_events", kept, path, domain.encoding, ("AE -> adverse_events", note)
+            ),
+            SourceTable(None, merged, path, domain.encoding, (note,)),
+        ]
     if name == "DS":
         return map_ds(domain, find_domain("DM", others), source=path)
     if name == "RS":

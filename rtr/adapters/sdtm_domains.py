@@ -6,7 +6,7 @@ from rtr.adapters.common import finish, join_notes, reject_when
 from rtr.adapters.dates import iso_date
 from rtr.adapters.sdtm_read import Domain
 from rtr.adapters.sdtm_supp import pivot_onto
-from rtr.ingest.source import IMPUTED
+from rtr.ingest.source import IMPUTED, LINE, REJECT_COLUMN, REJECT_REASON, REJECT_RULE, REJECT_VALUE
 from schemas.rules import AMBIGUOUS_DATE, UNKNOWN_UNIT
 from schemas.tables import TABLES
 from schemas.vocabulary import canonical_unit_key
@@ -208,3 +208,45 @@ def map_ae(ae: Domain, supp: Domain | None) -> pl.DataFrame:
         ),
     )
     return finish(out, TABLES["adverse_events"].column_names)
+
+
+def merge_same_day(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(kept, consumed): one AE per subject, category and onset date, the worst grade kept.
+
+    The contract's grain is one event per category and onset date (rtr analyses the worst grade
+    per category); SDTM's is one row per verbatim term, so same-day events of one category are
+    merged into the worst one (serious if any was, resolved when the last one was).
+    """
+    key = ["subject_id", "ae_term", "onset_date"]
+    ok = pl.col(REJECT_RULE).is_null()
+    order = [~ok, -pl.col("grade").cast(pl.Int64, strict=False).fill_null(-1), pl.col(LINE)]
+    f = frame.with_columns(
+        (pl.col(LINE).sort_by(order).first().over(key, order_by=None) == pl.col(LINE)).alias(
+            "_keep"
+        ),
+        pl.len().over(key).alias("_n"),
+        pl.col("serious").filter(ok).max().over(key).alias("_serious"),
+        pl.col("resolution_date").filter(ok).max().over(key).alias("_resolved"),
+    )
+    kept = f.filter("_keep").with_columns(
+        pl.when(pl.col("_n") > 1)
+        .then(pl.col("_serious"))
+        .otherwise(pl.col("serious"))
+        .alias("serious"),
+        pl.when(pl.col("_n") > 1)
+        .then(pl.col("_resolved"))
+        .otherwise(pl.col("resolution_date"))
+        .alias("resolution_date"),
+        join_notes(
+            pl.col(IMPUTED),
+            pl.when(pl.col("_n") > 1).then(
+                pl.lit("merged ")
+                + pl.col("_n").cast(pl.String)
+                + " same-day AEs of this category (worst grade kept)"
+            ),
+        ).alias(IMPUTED),
+    )
+    consumed = f.filter(~pl.col("_keep")).select(
+        LINE, REJECT_RULE, REJECT_REASON, REJECT_COLUMN, REJECT_VALUE
+    )
+    return kept.drop("_keep", "_n", "_serious", "_resolved"), consumed
