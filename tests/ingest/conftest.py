@@ -13,26 +13,42 @@ from rtr.ingest.load import FileResult
 from rtr.ingest.run import ingest_path
 
 LOT = {
-    "lot_id": "L1", "coi_id": "W0001 25 000001", "collection_id": "C1",
-    "product_code": "CART-CD19-41BB", "modality": "autologous_car_t", "process_version": "v1",
-    "manufacturing_site_id": "CDMO-A", "start_date": "2025-01-02", "harvest_date": "2025-01-12",
-    "release_date": "2025-01-20", "disposition": "released", "doses_produced": "1",
+    "lot_id": "L1",
+    "coi_id": "W0001 25 000001",
+    "collection_id": "C1",
+    "product_code": "CART-CD19-41BB",
+    "modality": "autologous_car_t",
+    "process_version": "v1",
+    "manufacturing_site_id": "CDMO-A",
+    "start_date": "2025-01-02",
+    "harvest_date": "2025-01-12",
+    "release_date": "2025-01-20",
+    "disposition": "released",
+    "doses_produced": "1",
 }
 
 
-def write_csv(path: Path, rows: list[dict[str, str | None]], header: list[str] | None = None) -> Path:
+def write_csv(
+    path: Path, rows: list[dict[str, str | None]], header: list[str] | None = None
+) -> Path:
     """A CSV exactly as a sender would write it: every value as text, empty cell = missing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     header = header or list(rows[0])
-    lines = [",".join(header)] + [",".join("" if r.get(h) is None else str(r[h]) for h in header) for r in rows]
+    lines = [",".join(header)] + [
+        ",".join("" if r.get(h) is None else str(r[h]) for h in header) for r in rows
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
 def write_manifest(folder: Path, overrides: dict[str, str] | None = None) -> None:
     files = [
-        {"name": p.name, "sha256": (overrides or {}).get(p.name) or hashlib.sha256(p.read_bytes()).hexdigest()}
-        for p in sorted(folder.iterdir()) if p.name != "manifest.json"
+        {
+            "name": p.name,
+            "sha256": (overrides or {}).get(p.name) or hashlib.sha256(p.read_bytes()).hexdigest(),
+        }
+        for p in sorted(folder.iterdir())
+        if p.name != "manifest.json"
     ]
     (folder / "manifest.json").write_text(json.dumps({"files": files}))
 
@@ -65,7 +81,9 @@ class Warehouse:
                 "SELECT table_schema || '.' || table_name FROM information_schema.tables "
                 "WHERE table_type = 'BASE TABLE' ORDER BY 1"
             ).fetchall()
-            return {n: sorted(conn.execute(f"SELECT * FROM {n}").fetchall(), key=repr) for (n,) in names}
+            return {
+                n: sorted(conn.execute(f"SELECT * FROM {n}").fetchall(), key=repr) for (n,) in names
+            }
 
 
 @pytest.fixture
@@ -75,4 +93,6 @@ def wh(tmp_path: Path) -> Warehouse:
 
 @pytest.fixture
 def quarantine_of(wh: Warehouse) -> Callable[[], list[dict[str, object]]]:
-    return lambda: wh.query('SELECT file, line, "column", value, rule, reason FROM audit.quarantine ORDER BY file, line').to_dicts()
+    return lambda: wh.query(
+        'SELECT file, line, "column", value, rule, reason FROM audit.quarantine ORDER BY file, line'
+    ).to_dicts()
