@@ -124,7 +124,8 @@ def build_allogeneic(
         sizes.append(int(rng.integers(5, 16)))
     sizes[-1] -= sum(sizes) - n
     if len(sizes) > 1 and sizes[-1] < 3:  # fold a tiny remainder into the previous lot
-        sizes[-2] += sizes.pop()
+        tail = sizes.pop()
+        sizes[-1] += tail
     m = len(sizes)
     lot_of_patient = np.repeat(np.arange(m), sizes)
     cdmo = np.full(m, c.CDMO_NORTH)

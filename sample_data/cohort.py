@@ -49,10 +49,30 @@ def generate_cohort(
         raise ValueError(
             "n_autologous must be >= 1 and n_allogeneic >= 0; pass e.g. n_autologous=360, n_allogeneic=80"
         )
-    rng = np.random.default_rng(seed)
-    patients = draw_patients(rng, n_autologous=n_autologous, n_allogeneic=n_allogeneic)
-    auto = build_autologous(rng, patients, oos_share=oos_share)
-    allo = build_allogeneic(rng, patients, oos_share=oos_share) if n_allogeneic else None
+    # One independent stream per component: changing one component's draws leaves the others intact.
+    streams = (
+        "patients",
+        "autologous",
+        "allogeneic",
+        "lot_effect",
+        "outcomes",
+        "timeseries",
+        "responses",
+        "adverse_events",
+        "expansion",
+    )
+    rng = dict(
+        zip(
+            streams,
+            (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(streams))),
+            strict=True,
+        )
+    )
+    patients = draw_patients(rng["patients"], n_autologous=n_autologous, n_allogeneic=n_allogeneic)
+    auto = build_autologous(rng["autologous"], patients, oos_share=oos_share)
+    allo = (
+        build_allogeneic(rng["allogeneic"], patients, oos_share=oos_share) if n_allogeneic else None
+    )
     product_of = patients.select("subject_id", "product_code")
     frames = [auto["lots"].join(product_of, on="subject_id", how="left")]
     if allo:
@@ -63,15 +83,15 @@ def generate_cohort(
     lot_shift = dict(
         zip(
             allo_lots,
-            rng.normal(0.0, c.EFFECT["allogeneic_lot_sd"], size=len(allo_lots)),
+            rng["lot_effect"].normal(0.0, c.EFFECT["allogeneic_lot_sd"], size=len(allo_lots)),
             strict=True,
         )
     )
     lot_effect = np.array([lot_shift.get(x, 0.0) for x in events["lot_id"].to_list()])
-    outcomes = draw_outcomes(rng, events, lot_effect).join(
+    outcomes = draw_outcomes(rng["outcomes"], events, lot_effect).join(
         events.select("subject_id", "infusion_date", "product_code"), on="subject_id"
     )
-    timeseries = build_timeseries(rng, lots_wide, interval_hours=interval_hours)
+    timeseries = build_timeseries(rng["timeseries"], lots_wide, interval_hours=interval_hours)
     tables = {
         "collections": _collections(lots_wide),
         "lots": lots_wide.select(LOT_COLUMNS),
@@ -80,10 +100,10 @@ def generate_cohort(
         "in_process_timeseries": timeseries,
         "subjects": _subjects(patients, events),
         "infusions": _infusions(events, auto["events"]),
-        "responses": build_responses(rng, outcomes),
-        "adverse_events": build_adverse_events(rng, outcomes),
+        "responses": build_responses(rng["responses"], outcomes),
+        "adverse_events": build_adverse_events(rng["adverse_events"], outcomes),
         "follow_up": build_follow_up(outcomes),
-        "expansion": build_expansion(rng, outcomes),
+        "expansion": build_expansion(rng["expansion"], outcomes),
     }
     truth = assemble_truth(tables, outcomes, interval_hours=interval_hours)
     return Cohort(

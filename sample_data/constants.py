@@ -5,7 +5,7 @@ import datetime as dt
 # Hospitals (treating sites). HOSP-C is the referral centre that treats sicker patients:
 # the confounder behind the decoy (see README.md).
 SITES = ("HOSP-A", "HOSP-B", "HOSP-C", "HOSP-D")
-SITE_SHARE_AUTOLOGOUS = (0.30, 0.25, 0.25, 0.20)
+SITE_SHARE_AUTOLOGOUS = (0.27, 0.23, 0.30, 0.20)
 SICK_SITE = "HOSP-C"
 # Sites that run the allogeneic trial.
 ALLOGENEIC_SITES = ("HOSP-A", "HOSP-B", "HOSP-D")
@@ -42,18 +42,20 @@ EFFECT = {
     "log_tumor_burden": -0.60,  # on log(tumor_burden_spd_mm2)
     "log_ldh": -0.35,  # on log(ldh_u_l)
     "ecog": -0.30,
-    "dose_per_kg": 0.35,
-    "poor_group": -1.20,  # ecog >= 2 and extranodal_sites >= 2
+    "dose_per_kg": 0.45,
+    "poor_group": -1.60,  # ecog >= 2 and extranodal_sites >= 2
     "crs_log_tumor_burden": 0.55,
     "crs_log_ldh": 0.40,
-    "crs_dose_per_kg": 0.50,
-    "crs_cd28": 1.00,
+    "crs_dose_per_kg": 0.70,
+    "crs_cd28": 1.30,
     "icans_log_tumor_burden": 0.50,
     "icans_log_ldh": 0.35,
-    "icans_cd28": 1.20,
-    "pfs_vein_to_vein": 0.30,  # log hazard ratio per SD of vein_to_vein_days
+    "icans_cd28": 1.30,
+    "pfs_vein_to_vein": 0.45,  # log hazard ratio per SD of vein_to_vein_days
     "pfs_log_tumor_burden": 0.25,
     "allogeneic_lot_sd": 0.60,  # SD of the shared lot effect on response log-odds
 }
+# How much sicker the referral site's patients are (shift of the latent severity, in SD).
+SICK_SITE_SEVERITY_SHIFT = 1.8
 # Culture duration lowers stem-memory content: tscm_pct falls by this many points per day.
 TSCM_PER_CULTURE_DAY = -2.2

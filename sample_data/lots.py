@@ -70,8 +70,8 @@ def draw_lot_attributes(
         "shipping_temperature_excursion_min": nan.copy(),  # set per patient from the route
         # IL-7 supplementation is CDMO-WEST's own code, absent from the vocabulary.
         "il7_ng_per_ml": np.where(west, np.round(rng.uniform(5.0, 15.0, size=n), 1), np.nan),
-        "activation_reagent": np.where(west, "transact_nanomatrix", "anti_cd3_cd28_beads"),
-        "bioreactor_type": np.where(west, "rocking_motion", "g_rex"),
+        "activation_reagent": np.where(west, "transact", "cd3_cd28_beads"),
+        "bioreactor_type": np.where(west, "wave", "g_rex"),
         "fresh_vs_cryo_starting_material": np.where(rng.random(n) < 0.8, "fresh", "cryopreserved"),
         "viability_pct": np.round(viability, 1),
         "car_positive_pct": np.round(car, 1),
@@ -119,8 +119,8 @@ def shipping_excursions(rng: np.random.Generator, site: np.ndarray) -> np.ndarra
     """Minutes outside 2-8 / <-150 degC in transit: the long route to the referral site has more."""
     n = len(site)
     far = site == c.SICK_SITE
-    routine = np.where(rng.random(n) < 0.6, 0.0, np.exp(np.log(5.0) + rng.normal(0.0, 0.8, size=n)))
-    long_route = np.exp(np.log(20.0) + rng.normal(0.0, 0.6, size=n))
+    routine = np.where(rng.random(n) < 0.7, 0.0, np.exp(np.log(4.0) + rng.normal(0.0, 0.6, size=n)))
+    long_route = np.exp(np.log(20.0) + rng.normal(0.0, 0.4, size=n))
     return np.round(np.where(far, long_route, routine), 0)
 
 

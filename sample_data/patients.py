@@ -25,11 +25,13 @@ def draw_patients(
     )
     sick = site == c.SICK_SITE
     # One latent severity drives tumour burden, LDH and ECOG; the referral site is shifted up.
-    severity = rng.normal(size=n) + 0.9 * sick
+    severity = rng.normal(size=n) + c.SICK_SITE_SEVERITY_SHIFT * sick
     log_tumor = np.log(2500.0) + 0.9 * (0.6 * severity + 0.8 * rng.normal(size=n))
     log_ldh = np.log(260.0) + 0.45 * (0.55 * severity + 0.83 * rng.normal(size=n))
     ecog = _ecog_from_latent(0.55 * severity + 0.85 * rng.normal(size=n))
-    extranodal = rng.poisson(np.exp(-0.05 + 0.25 * severity))
+    # Extranodal spread is drawn apart from severity so that adjusting for tumour burden, LDH
+    # and ECOG removes all confounding by site (the decoy check relies on it).
+    extranodal = rng.poisson(1.3, size=n)
     sex = rng.choice(["M", "F"], size=n, p=[0.62, 0.38])
     weight = np.where(sex == "M", 80.0, 66.0) + rng.normal(0.0, 13.0, size=n)
     product = np.where(
