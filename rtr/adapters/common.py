@@ -73,3 +73,10 @@ def blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col(pl.String).str.strip_chars())
         .name.keep()
     )
+
+
+def ensure(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """``frame`` with the named SDTM variables present (null text where the sender left them out)."""
+    return frame.with_columns(
+        pl.lit(None, pl.String).alias(c) for c in columns if c not in frame.columns
+    )

@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from rtr.adapters.common import finish, join_notes, reject_when
+from rtr.adapters.common import ensure, finish, join_notes, reject_when
 from rtr.adapters.dates import iso_date
 from rtr.adapters.sdtm_read import Domain
 from rtr.adapters.sdtm_supp import pivot_onto
@@ -88,7 +88,7 @@ def _unit_key(unit: pl.Expr) -> pl.Expr:
 
 def map_ex(ex: Domain, supp: Domain | None) -> pl.DataFrame:
     """EX (+ SUPPEX) -> infusions: EXLOT is the lot, EXDOSE/EXDOSU a total or per-kg cell dose."""
-    f = pivot_onto(ex.frame, supp, domain="EX")
+    f = ensure(pivot_onto(ex.frame, supp, domain="EX"), "EXSTDTC", "EXLOT")
     key = _unit_key(_col(f, "EXDOSU"))
     per_kg = key.str.ends_with("/kg")
     factor = key.str.replace("/kg$", "").replace_strict(
@@ -159,7 +159,7 @@ def ae_category(term: pl.Expr, body_system: pl.Expr) -> pl.Expr:
 
 def map_ae(ae: Domain, supp: Domain | None) -> pl.DataFrame:
     """AE (+ SUPPAE) -> adverse_events; CRS/ICANS by AEDECOD/AETERM, grade from AETOXGR."""
-    f = pivot_onto(ae.frame, supp, domain="AE")
+    f = ensure(pivot_onto(ae.frame, supp, domain="AE"), "AESTDTC", "AEENDTC")
     term = pl.coalesce(_col(f, "AEDECOD"), _col(f, "AETERM"))
     toxgr = pl.col(
         "AETOXGR"

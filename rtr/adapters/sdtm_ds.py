@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from rtr.adapters.common import finish, reject_when
+from rtr.adapters.common import ensure, finish, reject_when
 from rtr.adapters.dates import iso_date
 from rtr.adapters.sdtm_read import Domain
 from rtr.ingest.source import IMPUTED, LINE, SourceTable
@@ -23,8 +23,8 @@ _CONTACT = ("LAST CONTACT", "LAST KNOWN ALIVE")
 
 def map_ds(ds: Domain, dm: Domain | None, *, source: Path) -> list[SourceTable]:
     """DS -> follow_up (death, progression, last contact per subject) plus the consumed records."""
-    f = ds.frame
-    date_col = "DSSTDTC" if "DSSTDTC" in f.columns else "DSDTC"
+    f = ensure(ds.frame, "DSSTDTC", "DSDTC")
+    date_col = "DSSTDTC" if ds.frame.get_column("DSSTDTC", default=None) is not None else "DSDTC"
     d = iso_date(date_col, target="follow_up date")
     decod = (
         pl.col("DSDECOD").str.to_uppercase() if "DSDECOD" in f.columns else pl.lit(None, pl.String)

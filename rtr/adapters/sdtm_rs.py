@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from rtr.adapters.common import DERIVED, join_notes, reject_when
+from rtr.adapters.common import DERIVED, ensure, join_notes, reject_when
 from rtr.adapters.dates import iso_date
 from rtr.adapters.sdtm_read import Domain
 from rtr.ingest.source import IMPUTED, LINE, REJECT_RULE, SourceTable
@@ -65,7 +65,7 @@ def _category_map() -> pl.DataFrame:
 
 def map_rs(rs: Domain, dm: Domain | None, ex: Domain | None, *, source: Path) -> list[SourceTable]:
     """RS -> responses (+ derived best overall responses) and the consumed non-response records."""
-    f = rs.frame
+    f = ensure(rs.frame, "RSDTC", "USUBJID")
     testcd = (
         pl.col("RSTESTCD").str.to_uppercase()
         if "RSTESTCD" in f.columns
@@ -79,7 +79,7 @@ def map_rs(rs: Domain, dm: Domain | None, ex: Domain | None, *, source: Path) ->
         if code_src
         else pl.lit(None, pl.String)
     )
-    date_col = "RSDTC" if "RSDTC" in f.columns else "RSDT"
+    date_col = "RSDTC"
     d = iso_date(date_col, target="assessment_date")
     rows = f.with_columns(
         is_resp.alias("_is_resp"),
