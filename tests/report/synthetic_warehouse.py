@@ -272,7 +272,7 @@ def build_synthetic_warehouse(path: Path, *, n_subjects: int = 30, seed: int = 7
     frames["linked.lot_features"] = pl.DataFrame({"lot_id": lots, "growth_rate_per_day": 0.5})
     frames["linked.link_issues"] = pl.DataFrame({
         "kind": ["autologous_lot_multiple_subjects", "infusion_without_outcome", "lot_not_released"],
-        "subject_id": [h01[0], h02[1], None], "lot_id": ["LOT-0001", "LOT-0005", "LOT-9999"],
+        "subject_id": [h01[0], h02[-1], None], "lot_id": ["LOT-0001", "LOT-0005", "LOT-9999"],
         "detail": [f"lot also recorded for {h02[0]}", "no response recorded", "pending lot"],
     })  # fmt: skip
     loaded = dt.datetime(2026, 3, 1, 9, 30)
@@ -291,7 +291,7 @@ def build_synthetic_warehouse(path: Path, *, n_subjects: int = 30, seed: int = 7
         "delivery_id": ["clin-H01-01", "clin-H02-01"],
         "file": ["clinical/clin-H01-01/subjects.csv", "clinical/clin-H02-01/subjects.csv"],
         "line": [4, 7], "column": ["ecog", "disease_stage"],
-        "value": [PLANTED_EMAIL, f"{h02[2]} {PLANTED_PHONE}"],
+        "value": [PLANTED_EMAIL, f"{h02[-1]} {PLANTED_PHONE}"],
         "rule": ["invalid_type", "invalid_category"],
         "reason": ["ecog must be an integer 0-4", "unknown stage"],
     })  # fmt: skip

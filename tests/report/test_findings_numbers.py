@@ -1,0 +1,78 @@
+"""Every number on the findings page is the warehouse's number (rounded for display, never altered)."""
+
+import math
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.report.html_tables import table_rows
+
+FINDINGS_TABLES = ("findings", "mediation", "patient_groups", "spec_ranges", "model_performance",
+                   "feature_importance", "skipped")  # fmt: skip
+
+
+def _matches(shown: str, value: object) -> bool:
+    """Whether the displayed text is the value written with 3 significant digits (or exactly)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return shown == ""
+    if isinstance(value, bool):
+        return shown == ("yes" if value else "no")
+    if isinstance(value, int):
+        return shown == str(value)
+    if isinstance(value, float):
+        return math.isclose(float(shown), value, rel_tol=5e-3, abs_tol=1e-12)
+    return shown == str(value)
+
+
+def _warehouse_row(frame: pl.DataFrame, key: dict) -> dict:
+    match = frame.filter(pl.all_horizontal(pl.col(k) == v for k, v in key.items()))
+    assert match.height == 1, f"key {key} matches {match.height} warehouse rows"
+    return match.row(0, named=True)
+
+
+@pytest.mark.parametrize("report", ["site", "site_h01"])
+def test_every_number_in_findings_tables_matches_the_warehouse(
+    report: str, request: pytest.FixtureRequest, warehouse
+) -> None:  # type: ignore[no-untyped-def]
+    index: Path = request.getfixturevalue(report)
+    frames = warehouse[1]
+    rows = table_rows(index.parent / "findings.html")
+    checked = 0
+    for row in rows:
+        name = row["source"]
+        frame = frames[name]
+        if row["key"] is not None:
+            expected = _warehouse_row(frame, row["key"])
+        else:  # one-row tables without a natural key
+            assert frame.height == 1
+            expected = frame.row(0, named=True)
+        for column, shown in row["cells"].items():
+            assert _matches(shown, expected[column]), (
+                f"{name}.{column}: page {shown!r} vs {expected[column]!r}"
+            )
+            checked += 1
+    shown_tables = {r["source"] for r in rows}
+    assert shown_tables == {f"analysis.{t}" for t in FINDINGS_TABLES}
+    assert checked > 100
+
+
+def test_every_finding_row_of_the_warehouse_is_on_the_page(site: Path, warehouse) -> None:  # type: ignore[no-untyped-def]
+    findings = warehouse[1]["analysis.findings"]
+    keys = {(r["key"]["outcome"], r["key"]["feature"]) for r in table_rows(site.parent / "findings.html")
+            if r["source"] == "analysis.findings"}  # fmt: skip
+    assert keys == set(zip(findings["outcome"], findings["feature"], strict=True))
+
+
+def test_outcome_headings_state_the_n_of_their_findings(site: Path, warehouse) -> None:  # type: ignore[no-untyped-def]
+    findings = warehouse[1]["analysis.findings"]
+    html = (site.parent / "findings.html").read_text(encoding="utf-8")
+    headings = dict(re.findall(r"<h3>(\w+) \(n = (\d+)\)</h3>", html))
+    expected = findings.group_by("outcome").agg(pl.col("n").max())
+    assert headings == {o: str(n) for o, n in expected.iter_rows()}
+
+
+def test_findings_page_states_that_results_are_associations(site: Path) -> None:
+    html = (site.parent / "findings.html").read_text(encoding="utf-8")
+    assert "These are associations, not proof of cause." in html
