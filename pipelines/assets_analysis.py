@@ -1,0 +1,117 @@
+"""Analysis layer: findings, mediation, groups, spec ranges, models and monitoring tables."""
+
+import dagster as dg
+import polars as pl
+
+from pipelines.layers import (
+    ANALYSIS_GROUP,
+    WAREHOUSE_POOL,
+    analysis_key,
+    linked_key,
+)
+from pipelines.metadata import table_metadata
+from pipelines.resources import WarehouseResource
+
+ANALYSIS_GRAIN = {
+    "findings": "one row per outcome, feature, patient group and effect measure",
+    "mediation": "one row per outcome, process parameter and mediating CQA",
+    "patient_groups": "one row per discovered patient group and outcome",
+    "spec_ranges": "one row per CQA specification and outcome",
+    "model_performance": "one row per outcome, model and feature set",
+    "feature_importance": "one row per outcome, model and feature",
+    "spc_signals": "one row per lot, feature and control-chart rule broken",
+    "lot_outliers": "one row per lot flagged as multivariate outlier",
+    "skipped": "one row per outcome and analysis that was not run, with the reason",
+}
+ANALYSIS_TABLES = tuple(ANALYSIS_GRAIN)
+
+# The specification limits of each final-product test, from the latest release result.
+SPECS_SQL = """
+SELECT test_code,
+       arg_max(spec_lower, result_date) FILTER (WHERE spec_lower IS NOT NULL) AS spec_lower,
+       arg_max(spec_upper, result_date) FILTER (WHERE spec_upper IS NOT NULL) AS spec_upper
+FROM core.quality_results
+WHERE sample_stage = 'final_product'
+GROUP BY test_code
+HAVING spec_lower IS NOT NULL OR spec_upper IS NOT NULL
+ORDER BY test_code
+"""
+
+
+class AnalysisConfig(dg.Config):
+    """Seed for every resampling and model in the analyses (results are reproducible by seed)."""
+
+    seed: int = 20240607
+
+
+def _specs() -> list[dg.AssetSpec]:
+    return [
+        dg.AssetSpec(
+            analysis_key(name),
+            description=f"analysis.{name} (associations, not causal claims). Grain: {grain}.",
+            group_name=ANALYSIS_GROUP,
+            deps=[linked_key(t) for t in ("link_issues", "infusion_product_outcome",
+                                          "feature_catalog", "lot_features")],
+            kinds={"polars", "scikitlearn", "duckdb"},
+            metadata={"grain": grain},
+        )
+        for name, grain in ANALYSIS_GRAIN.items()
+    ]  # fmt: skip
+
+
+def write_analysis_tables(conn, tables: dict[str, pl.DataFrame]) -> None:  # type: ignore[no-untyped-def]
+    """Replace analysis.<name> with each frame, all in one transaction; drop tables not returned."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for name in sorted(set(ANALYSIS_TABLES) - set(tables)):
+            # A table from an earlier run would otherwise pass for this run's result.
+            conn.execute(f'DROP TABLE IF EXISTS analysis."{name}"')
+        for name, frame in tables.items():
+            conn.register("pipeline_analysis_frame", frame)
+            try:
+                # Table names come from analyses.run_all's fixed set, never from data.
+                conn.execute(
+                    f'CREATE OR REPLACE TABLE analysis."{name}" AS SELECT * FROM pipeline_analysis_frame'
+                )
+            finally:
+                conn.unregister("pipeline_analysis_frame")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+@dg.multi_asset(specs=_specs(), pool=WAREHOUSE_POOL, name="analysis_tables")
+def analysis_tables(
+    context: dg.AssetExecutionContext, config: AnalysisConfig, rtr_warehouse: WarehouseResource
+):
+    """Run every analysis on the linked cohort and write the analysis.* tables.
+
+    Grain: see each table; every row carries the run_id of the Dagster run that made it.
+    """
+    try:
+        from analyses import run_all  # sklearn/statsmodels: imported only when analyses run
+    except ImportError as exc:
+        raise dg.Failure(
+            f"analyses.run_all is not available yet ({exc}); materialise the ingest and linked "
+            "groups only, or update rtr to a version that ships the analyses"
+        ) from exc
+    with rtr_warehouse.reader() as conn:
+        data = conn.sql("SELECT * FROM linked.infusion_product_outcome").pl()
+        catalog = conn.sql("SELECT * FROM linked.feature_catalog").pl()
+        lots = conn.sql("SELECT * FROM linked.lot_features").pl()
+        specs = conn.sql(SPECS_SQL).pl()
+    tables = run_all(data, catalog, lots, specs, run_id=context.run_id, seed=config.seed)
+    unknown = sorted(set(tables) - set(ANALYSIS_TABLES))
+    if unknown:
+        context.log.warning(
+            f"analyses.run_all returned tables the pipeline does not publish: {unknown}"
+        )
+    with rtr_warehouse.writer() as conn:
+        write_analysis_tables(conn, {k: v for k, v in tables.items() if k in ANALYSIS_TABLES})
+    with rtr_warehouse.reader() as conn:
+        for name, grain in ANALYSIS_GRAIN.items():
+            yield dg.MaterializeResult(
+                asset_key=analysis_key(name),
+                metadata=table_metadata(conn, "analysis", name, grain=grain),
+            )

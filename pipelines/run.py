@@ -1,0 +1,102 @@
+"""Materialise the whole graph in-process: the function behind `rtr run` and `rtr demo`."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+
+from pipelines.checks import all_checks
+from pipelines.definitions import ASSETS
+from pipelines.instance import ensure_dagster_home
+from pipelines.resources import WarehouseResource
+from rtr.config import Settings
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one whole-graph run did: assets written, checks failed, files loaded, where the site is."""
+
+    success: bool
+    run_id: str
+    materialized: list[str]
+    skipped: list[str]
+    failed_checks: list[str]
+    warned_checks: list[str]
+    files_by_outcome: dict[str, int] = field(default_factory=dict)
+    report_index: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """A short human summary for the command line."""
+        out = [
+            f"run {self.run_id}: {'succeeded' if self.success else 'FAILED'}",
+            f"  assets materialised: {len(self.materialized)}",
+            f"  files by outcome: {self.files_by_outcome or 'no files'}",
+        ]
+        if self.skipped:
+            out.append(f"  not materialised: {', '.join(self.skipped)}")
+        if self.failed_checks:
+            out.append(f"  blocking checks failed: {', '.join(self.failed_checks)}")
+        if self.warned_checks:
+            out.append(f"  warnings: {', '.join(self.warned_checks)}")
+        out += [f"  error: {e}" for e in self.errors]
+        if self.report_index:
+            out.append(f"  report: {self.report_index}")
+        return out
+
+
+def summarise(result: dg.ExecuteInProcessResult, all_keys: list[dg.AssetKey]) -> RunSummary:
+    """Turn a finished in-process run into a RunSummary."""
+    done: set[dg.AssetKey] = set()
+    meta: dict[str, Any] = {}
+    for ev in result.get_asset_materialization_events():
+        mat = ev.step_materialization_data.materialization
+        done.add(mat.asset_key)
+        meta[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
+    failed, warned = [], []
+    for ev in result.get_asset_check_evaluations():
+        if not ev.passed:
+            name = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
+            (failed if ev.severity == dg.AssetCheckSeverity.ERROR else warned).append(name)
+    errors = [
+        f"{e.step_key}: {e.event_specific_data.error.message.strip()}"  # type: ignore[union-attr]
+        for e in result.all_events
+        if e.is_step_failure and e.event_specific_data is not None
+    ]
+    loads: Mapping[str, Any] = meta.get("audit/loads", {})
+    index = meta.get("report_site", {}).get("index")
+    return RunSummary(
+        success=result.success and not failed,
+        run_id=result.run_id,
+        materialized=sorted(k.to_user_string() for k in done),
+        skipped=sorted(k.to_user_string() for k in all_keys if k not in done),
+        failed_checks=sorted(failed),
+        warned_checks=sorted(warned),
+        files_by_outcome=dict(loads.get("files_by_outcome", {})),
+        report_index=str(index) if index else None,
+        errors=errors,
+    )
+
+
+def run_everything(settings: Settings, *, seed: int | None = None) -> RunSummary:
+    """Ingest the landing zone, link, analyse and report in one in-process run.
+
+    Runs against the project's Dagster instance (settings.dagster_home), so the warehouse pool
+    limit keeps it from writing while another run does, and the run shows in `rtr ui`.
+    """
+    home = ensure_dagster_home(settings.dagster_home)
+    run_config = (
+        {"ops": {"analysis_tables": {"config": {"seed": seed}}}} if seed is not None else None
+    )
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        result = dg.materialize(
+            [*ASSETS, *all_checks()],
+            instance=instance,
+            resources={"rtr_warehouse": WarehouseResource.from_settings(settings)},
+            run_config=run_config,
+            raise_on_error=False,
+            tags={"rtr/started_by": "rtr run"},
+        )
+        keys = [k for a in ASSETS for k in a.keys]
+        return summarise(result, keys)

@@ -1,0 +1,61 @@
+"""The landing-zone sensor: one ingest run per new or changed delivery, keyed by content hash."""
+
+import json
+
+import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
+from pipelines.landing import is_settled, landed_deliveries
+from pipelines.resources import WarehouseResource
+
+# A delivery still being copied changes between ticks; wait until its files are this old.
+DEFAULT_SETTLE_SECONDS = 15.0
+
+
+def run_request_for(name: str, delivery_id: str, path: str, content_hash: str) -> dg.RunRequest:
+    """The ingest run for one delivery version (run_key makes a repeat a no-op)."""
+    return dg.RunRequest(
+        run_key=f"{name}:{content_hash}",
+        run_config={"ops": {"core_tables": {"config": {"delivery_path": path}}}},
+        tags={
+            "rtr/delivery": name,
+            "rtr/delivery_id": delivery_id,
+            "rtr/content_hash": content_hash[:16],
+        },
+    )
+
+
+def build_landing_sensor(
+    job: UnresolvedAssetJobDefinition,
+    *,
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
+) -> dg.SensorDefinition:
+    """A sensor on the landing zone; its cursor is a JSON map delivery -> content hash."""
+
+    @dg.sensor(
+        name="landing_sensor",
+        job=job,
+        minimum_interval_seconds=30,
+        default_status=default_status,
+        description="Starts one ingest run per new or changed delivery in the landing zone.",
+    )
+    def landing_sensor(context: dg.SensorEvaluationContext, rtr_warehouse: WarehouseResource):
+        seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+        requests, waiting = [], []
+        for d in landed_deliveries(rtr_warehouse.landing_dir):
+            if seen.get(d.name) == d.content_hash:
+                continue
+            if not is_settled(d, settle_seconds=settle_seconds):
+                waiting.append(d.name)  # not in the cursor: looked at again next tick
+                continue
+            requests.append(run_request_for(d.name, d.delivery_id, str(d.path), d.content_hash))
+            seen[d.name] = d.content_hash
+        if not requests:
+            reason = (
+                f"still arriving: {', '.join(waiting)}" if waiting else "no new or changed delivery"
+            )
+            return dg.SensorResult(skip_reason=reason, cursor=json.dumps(seen, sort_keys=True))
+        return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
+
+    return landing_sensor
