@@ -21,22 +21,19 @@ viability AS (
     WHERE measure_code = 'viability_pct'
     GROUP BY lot_id
 ),
--- Each reading is taken to hold until the next reading of the same measure, so a reading
--- outside the operating range contributes the hours until the next one (the last adds none).
-ranged AS (
+-- Time outside the operating range = readings outside x the lot's mean sampling interval for
+-- that measure (exact for the regular sampling of online sensors; a window over the next
+-- reading would sort 10^8 rows for little gain).
+outside AS (
     SELECT ts.lot_id, ts.measure_code,
-           (ts.value < r.lower_bound OR ts.value > r.upper_bound) AS is_outside,
-           (epoch(lead(ts.observed_at) OVER (
-                PARTITION BY ts.lot_id, ts.measure_code ORDER BY ts.observed_at
-            )) - epoch(ts.observed_at)) / 3600.0 AS hours_to_next
+           count(*) FILTER (WHERE ts.value < r.lower_bound OR ts.value > r.upper_bound)
+           * CASE WHEN count(*) > 1
+                  THEN (epoch(max(ts.observed_at)) - epoch(min(ts.observed_at)))
+                       / 3600.0 / (count(*) - 1)
+                  ELSE 0.0 END AS hours_outside
     FROM ts
     JOIN lk_operating_ranges AS r USING (measure_code)
-),
-outside AS (
-    SELECT lot_id, measure_code,
-           coalesce(sum(hours_to_next) FILTER (WHERE is_outside), 0.0) AS hours_outside
-    FROM ranged
-    GROUP BY lot_id, measure_code
+    GROUP BY ts.lot_id, ts.measure_code
 ),
 lots AS (
     SELECT DISTINCT lot_id FROM ts
