@@ -31,11 +31,15 @@ def test_external_files_are_detected(relative: str, expected: str) -> None:
 def test_contract_tables_manifest_and_ndjson_forms_are_detected(tmp_path: Path) -> None:
     (tmp_path / "lots.csv").write_text("lot_id\nL1\n")
     (tmp_path / "manifest.json").write_text("{}")
-    (tmp_path / "Patient.ndjson").write_text('{"resourceType":"Patient","id":"1"}\n{"resourceType":"Patient","id":"2"}\n')
+    (tmp_path / "Patient.ndjson").write_text(
+        '{"resourceType":"Patient","id":"1"}\n{"resourceType":"Patient","id":"2"}\n'
+    )
     meta = {"datasetJSONVersion": "1.1.0", "name": "DM", "columns": [{"name": "USUBJID"}]}
     (tmp_path / "dm.ndjson").write_text(json.dumps(meta) + '\n["P1"]\n')
     # A misnamed XPT is still recognised by its SAS transport header.
-    (tmp_path / "dm.dat").write_bytes((EXTERNAL / "cdiscpilot01-sdtm" / "dm.xpt").read_bytes()[:400])
+    (tmp_path / "dm.dat").write_bytes(
+        (EXTERNAL / "cdiscpilot01-sdtm" / "dm.xpt").read_bytes()[:400]
+    )
     found = {p.name: detect_format(p) for p in tmp_path.iterdir()}
     assert found == {
         "lots.csv": "canonical",

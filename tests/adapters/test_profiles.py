@@ -41,9 +41,14 @@ def test_bioprocess_lots_times_units_and_sheet_lines(bioprocess: pl.DataFrame) -
     assert set(bioprocess["lot_id"].unique()) == {"CL1-11", "CL1-12", "CL2-21"}
     first = bioprocess.filter(pl.col("measure_code") == "viable_cell_density").row(0, named=True)
     assert (first["_line"], first["observed_at"], first["value"], first["unit"]) == (
-        3, "2019-08-16 17:29:00", "0.246", "10^6 cells/mL"
+        3,
+        "2019-08-16 17:29:00",
+        "0.246",
+        "10^6 cells/mL",
     )
-    assert bioprocess.filter(pl.col("measure_code") == "glucose_g_l")["unit"].unique().to_list() == ["mmol/L"]
+    assert bioprocess.filter(pl.col("measure_code") == "glucose_g_l")[
+        "unit"
+    ].unique().to_list() == ["mmol/L"]
     assert bioprocess[REJECT_RULE].null_count() == bioprocess.height
 
 
@@ -59,11 +64,17 @@ def test_qc_release_csv_is_found_by_its_delivery_profile_and_mapped_long(tmp_pat
     assert lot1.filter(pl.col("test_code") == "viability_pct")["result_num"].item() == "91.2"
     assert lot1["result_date"].unique().to_list() == ["2025-03-14"]
     assert f.filter(pl.col("test_code") == "sterility")["result_text"].to_list() == [
-        "negative", "negative", "negative", "positive"
+        "negative",
+        "negative",
+        "negative",
+        "positive",
     ]
     pending = f.filter(pl.col(REJECT_RULE).is_not_null())
     assert pending.select("lot_id", "test_code", REJECT_RULE, "_line").row(0) == (
-        "LOT-0003", "mycoplasma", "invalid_category", 4
+        "LOT-0003",
+        "mycoplasma",
+        "invalid_category",
+        4,
     )
     # Empty cells are not results: LOT-0003 has no CAR+ value, LOT-0004 no potency.
     assert f.height == 4 * 8 - 2
@@ -74,7 +85,9 @@ def test_unknown_profile_name_lists_the_shipped_ones() -> None:
         find_profile(Path("."), "no_such_sender")
 
 
-def test_a_profile_mapping_a_column_the_table_lacks_is_rejected_with_its_name(tmp_path: Path) -> None:
+def test_a_profile_mapping_a_column_the_table_lacks_is_rejected_with_its_name(
+    tmp_path: Path,
+) -> None:
     bad = tmp_path / "p.yaml"
     bad.write_text("table: lots\ncolumns:\n  lot_number: Batch\n")
     with pytest.raises(ValueError, match="lot_number"):
