@@ -1,6 +1,6 @@
 """Build the linked layer: link issues, the wide per-infusion table, lot features, catalog."""
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -32,19 +32,6 @@ _TEMP_TABLES = (
     "lk_lot_measures", "lk_event_measures",
 )  # fmt: skip
 
-# The data cut-off when none is given: the latest date any clinical record carries, so that
-# a rebuild of the same data gives the same issues whatever day it runs.
-_DATA_CUTOFF_SQL = """
-SELECT max(d) FROM (
-    SELECT max(infusion_date) AS d FROM src_infusions
-    UNION ALL SELECT max(assessment_date) FROM src_responses
-    UNION ALL SELECT max(onset_date) FROM src_adverse_events
-    UNION ALL SELECT max(greatest(last_known_alive_date, progression_date, death_date))
-              FROM src_follow_up
-    UNION ALL SELECT max(sample_date) FROM src_expansion
-)
-"""
-
 
 def _write(conn: duckdb.DuckDBPyConnection, table: str, select: str, params: object = None) -> int:
     conn.execute(f"CREATE OR REPLACE TABLE linked.{table} AS {select}", params)
@@ -60,9 +47,9 @@ def build_linked_tables(
 ) -> dict[str, int]:
     """(Re)create the linked.* tables from core.* in one transaction; return rows per table.
 
-    `as_of` is the data cut-off for "infusion without outcome" (default: the latest clinical
-    date in the warehouse); an infusion older than `follow_up_window_days` at that date with no
-    response or follow-up record is reported. Missing core tables are treated as empty.
+    `as_of` (default: today) is the day against which "infusion without outcome" is judged:
+    an infusion more than `follow_up_window_days` before it with no response or follow-up
+    record is reported. Missing core tables are treated as empty.
     """
     conn.execute("BEGIN TRANSACTION")
     try:
@@ -80,13 +67,15 @@ def build_linked_tables(
             text=[c.column for c in pivot_columns if c.dtype != "numeric"],
         )
         conn.execute(_OUTCOMES_SQL)
-        if as_of is None:
-            cutoff = conn.execute(_DATA_CUTOFF_SQL).fetchall()[0][0]
-            as_of = cutoff if cutoff is not None else date.today()
+        # "Overdue" is judged against the calendar: outcomes not yet delivered are overdue
+        # whether or not any newer clinical delivery arrived.
+        as_of_date = date.today() if as_of is None else as_of
+        if isinstance(as_of_date, datetime):
+            as_of_date = as_of_date.date()
         counts = {
             "link_issues": _write(
                 conn, "link_issues", _ISSUES_SQL,
-                {"as_of": as_of, "window_days": follow_up_window_days},
+                {"as_of": as_of_date, "window_days": follow_up_window_days},
             ),
             "infusion_product_outcome": _write(
                 conn, "infusion_product_outcome",

@@ -1,5 +1,7 @@
 """Each chain-of-identity break, planted alone in a clean chain, is reported with its kind."""
 
+from datetime import date, timedelta
+
 import polars as pl
 import pytest
 
@@ -157,12 +159,19 @@ def test_infusion_without_outcome_inside_the_follow_up_window_is_not_an_issue(li
     assert issues.height == 0
 
 
-def test_default_cutoff_is_the_latest_clinical_date_in_the_data(link):
+def test_outcomes_are_overdue_by_the_calendar_when_no_cutoff_is_given(link):
     frames = clean_frames()
     for table in ("responses", "follow_up"):
         frames[table] = frames[table].filter(pl.col("subject_id") != "S3")
-    # Latest clinical date: S1's last contact 2024-12-31, > 120 days after S3's infusion.
+    frames["infusions"] = frames["infusions"].with_columns(
+        infusion_date=pl.when(pl.col("subject_id") == "S3")
+        .then(pl.lit(date.today() - timedelta(days=30)))
+        .otherwise(pl.col("infusion_date"))
+    )
+    # S3 was infused 30 days ago: not overdue yet, although older infusions have outcomes.
     issues, _ = link(frames, as_of=None)
+    assert issues.height == 0
+    issues, _ = link(frames, as_of=None, follow_up_window_days=20)
     assert _kinds(issues) == {"infusion_without_outcome"}
 
 
