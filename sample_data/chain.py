@@ -119,13 +119,11 @@ def build_allogeneic(
     """Make allogeneic lots from donors; each lot serves 5-15 patients over the following months."""
     p = patients.filter(pl.col("is_allogeneic"))
     n = p.height
-    sizes: list[int] = []
-    while sum(sizes) < n:
-        sizes.append(int(rng.integers(5, 16)))
-    sizes[-1] -= sum(sizes) - n
-    if len(sizes) > 1 and sizes[-1] < 3:  # fold a tiny remainder into the previous lot
-        tail = sizes.pop()
-        sizes[-1] += tail
+    # 5-15 patients per lot: every lot serves five, the rest spread at random over the lots.
+    m = max(1, round(n / 10))
+    sizes = (
+        5 + rng.multinomial(max(n - 5 * m, 0), np.full(m, 1.0 / m)) if n >= 5 * m else np.array([n])
+    )
     m = len(sizes)
     lot_of_patient = np.repeat(np.arange(m), sizes)
     cdmo = np.full(m, c.CDMO_NORTH)

@@ -50,8 +50,8 @@ EFFECT = {
     "crs_cd28": 1.30,
     "icans_log_tumor_burden": 0.50,
     "icans_log_ldh": 0.35,
-    "icans_cd28": 1.30,
-    "pfs_vein_to_vein": 0.45,  # log hazard ratio per SD of vein_to_vein_days
+    "icans_cd28": 1.50,
+    "pfs_vein_to_vein": 0.60,  # log hazard ratio per SD of vein_to_vein_days
     "pfs_log_tumor_burden": 0.25,
     "allogeneic_lot_sd": 0.60,  # SD of the shared lot effect on response log-odds
 }

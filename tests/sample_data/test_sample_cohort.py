@@ -1,0 +1,228 @@
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from sample_data import Cohort, generate_cohort, write_deliveries
+from sample_data.writing import sha256_of
+
+CONTRACT_COLUMNS = {
+    "collections": [
+        "collection_id",
+        "coi_id",
+        "subject_id",
+        "donor_id",
+        "collection_site_id",
+        "collection_date",
+        "material_type",
+    ],
+    "lots": [
+        "lot_id",
+        "coi_id",
+        "collection_id",
+        "product_code",
+        "modality",
+        "process_version",
+        "manufacturing_site_id",
+        "start_date",
+        "harvest_date",
+        "release_date",
+        "disposition",
+        "doses_produced",
+    ],
+    "process_parameters": [
+        "lot_id",
+        "parameter_code",
+        "value_num",
+        "value_text",
+        "unit",
+        "recorded_at",
+    ],
+    "quality_results": [
+        "lot_id",
+        "sample_stage",
+        "test_code",
+        "result_num",
+        "result_text",
+        "unit",
+        "spec_lower",
+        "spec_upper",
+        "spec_text",
+        "result_date",
+        "method",
+    ],
+    "in_process_timeseries": ["lot_id", "observed_at", "measure_code", "value", "unit"],
+    "subjects": [
+        "subject_id",
+        "site_id",
+        "coi_id",
+        "sex",
+        "age_years",
+        "weight_kg",
+        "indication",
+        "disease_stage",
+        "ecog",
+        "ldh_u_l",
+        "tumor_burden_spd_mm2",
+        "prior_lines",
+        "extranodal_sites",
+    ],
+    "infusions": [
+        "subject_id",
+        "lot_id",
+        "infusion_date",
+        "dose_total_cells",
+        "dose_per_kg",
+        "lymphodepletion",
+        "bridging_therapy",
+    ],
+    "responses": ["subject_id", "assessment_date", "response", "criteria", "is_best_overall"],
+    "adverse_events": [
+        "subject_id",
+        "ae_term",
+        "grade",
+        "grading_system",
+        "onset_date",
+        "resolution_date",
+        "serious",
+    ],
+    "follow_up": [
+        "subject_id",
+        "last_known_alive_date",
+        "progression_date",
+        "death_date",
+        "death_cause",
+    ],
+    "expansion": [
+        "subject_id",
+        "sample_date",
+        "day_post_infusion",
+        "car_transgene_copies_per_ug_dna",
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def cohort() -> Cohort:
+    return generate_cohort(seed=7)
+
+
+def test_same_seed_gives_identical_cohort_and_other_seed_differs(cohort):
+    again = generate_cohort(seed=7)
+    for name, df in cohort.tables.items():
+        assert df.equals(again.tables[name]), name
+    assert cohort.truth.equals(again.truth)
+    assert not generate_cohort(seed=8).truth.equals(cohort.truth)
+
+
+def test_every_table_has_exactly_the_contract_columns(cohort):
+    assert set(cohort.tables) == set(CONTRACT_COLUMNS)
+    for name, columns in CONTRACT_COLUMNS.items():
+        assert cohort.tables[name].columns == columns, name
+        for d in cohort.deliveries:
+            if name in d.tables:
+                assert d.tables[name].columns == columns, (d.delivery_id, name)
+
+
+def test_cohort_spans_hospitals_cdmos_and_an_allogeneic_lot_serving_many(cohort):
+    t = cohort.truth
+    assert t.filter(pl.col("modality") == "autologous_car_t").height >= 300
+    assert t["site_id"].n_unique() >= 3
+    assert t["manufacturing_site_id"].n_unique() >= 2
+    allo = t.filter(pl.col("modality") == "allogeneic_car_t").group_by("lot_id").len()
+    assert allo["len"].min() >= 5 and allo["len"].max() <= 15
+    assert t.filter(pl.col("n_lots") == 2).height > 0  # CD4 + CD8 lots
+
+
+def test_clean_chain_every_infused_lot_exists_is_released_and_shares_the_coi(cohort):
+    tb = cohort.tables
+    chain = (
+        tb["infusions"]
+        .join(tb["lots"], on="lot_id", how="left")
+        .join(
+            tb["collections"].select(
+                "collection_id",
+                pl.col("coi_id").alias("coll_coi"),
+                pl.col("subject_id").alias("coll_subject"),
+            ),
+            on="collection_id",
+            how="left",
+        )
+        .join(
+            tb["subjects"].select("subject_id", pl.col("coi_id").alias("subj_coi")), on="subject_id"
+        )
+    )
+    assert chain["disposition"].is_in(["released", "released_out_of_spec"]).all()
+    assert (chain["coi_id"] == chain["coll_coi"]).all()
+    auto = chain.filter(pl.col("modality") == "autologous_car_t")
+    assert (auto["coi_id"] == auto["subj_coi"]).all()
+    assert (auto["subject_id"] == auto["coll_subject"]).all()
+    assert (chain["infusion_date"] >= chain["release_date"]).all()
+    assert auto.group_by("lot_id").agg(pl.col("subject_id").n_unique())["subject_id"].max() == 1
+    assert (
+        set(tb["subjects"]["subject_id"])
+        == set(tb["infusions"]["subject_id"])
+        == set(tb["responses"]["subject_id"])
+    )
+
+
+def test_truth_has_one_row_per_infusion_event_with_rates_in_the_published_ranges(cohort):
+    t = cohort.truth
+    assert t.select("subject_id", "infusion_date").is_duplicated().sum() == 0
+    assert 0.38 <= t["cr"].mean() <= 0.58
+    assert 0.05 <= t["crs_grade3plus"].mean() <= 0.15
+    assert 0.07 <= t["icans_grade3plus"].mean() <= 0.30
+    assert 0.02 <= t["is_out_of_spec"].mean() <= 0.09
+    assert t.filter(pl.col("is_out_of_spec"))["viability_pct"].is_between(61, 79).all()
+    for p in ("true_p_cr", "true_p_orr", "true_p_crs3", "true_p_icans3"):
+        assert t[p].is_between(0, 1).all()
+    assert (t["true_p_orr"] >= t["true_p_cr"]).all()
+
+
+def test_one_cdmo_sends_convertible_units_and_an_unknown_code_is_present(cohort):
+    east = next(d for d in cohort.deliveries if d.delivery_id.startswith("CDMO-EAST"))
+    assert "10^6 cells" in east.tables["quality_results"]["unit"].to_list()
+    assert (
+        "h"
+        in east.tables["process_parameters"]
+        .filter(pl.col("parameter_code") == "culture_duration_days")["unit"]
+        .to_list()
+    )
+    assert "mg/dL" in east.tables["in_process_timeseries"]["unit"].to_list()
+    assert "il7_ng_per_ml" in cohort.tables["process_parameters"]["parameter_code"].to_list()
+    assert "cd62l_pct" in cohort.tables["quality_results"]["test_code"].to_list()
+
+
+def test_every_planted_effect_is_documented_in_the_readme_and_names_a_truth_column(cohort):
+    readme = (Path(__file__).parents[2] / "sample_data" / "README.md").read_text(encoding="utf-8")
+    kinds = {p.kind for p in cohort.planted}
+    assert kinds == {"direct", "mediated", "null", "decoy", "group"}
+    for p in cohort.planted:
+        assert f"`{p.feature}`" in readme, p.feature
+        base = re.match(r"[a-z0-9_]+", p.feature).group()
+        assert base in cohort.truth.columns, p.feature
+        assert p.outcome in {"cr", "orr", "crs_grade3plus", "icans_grade3plus", "pfs", "os"}
+    for cond in cohort.poor_response_group["conditions"]:
+        assert cond["column"] in cohort.truth.columns
+
+
+@pytest.mark.parametrize("seed", [7])
+def test_written_deliveries_match_their_manifests_and_read_back(tmp_path, seed):
+    c = generate_cohort(seed=seed, n_autologous=40, n_allogeneic=10)
+    folders = write_deliveries(c, tmp_path)
+    assert {f.parent.name for f in folders} == {"manufacturing", "clinical"}
+    for folder in folders:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        assert manifest["files"]
+        for entry in manifest["files"]:
+            assert sha256_of(folder / entry["name"]) == entry["sha256"]
+    subjects = pl.concat(
+        [
+            pl.read_csv(p) if p.suffix == ".csv" else pl.read_parquet(p)
+            for p in tmp_path.glob("clinical/*/subjects.*")
+        ],
+        how="diagonal_relaxed",
+    )
+    assert subjects.height == c.tables["subjects"].height
