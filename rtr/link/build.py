@@ -122,7 +122,8 @@ def summarise_link_issues(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     ).fetchall()[0][0]
     if not exists:
         return pl.DataFrame(schema=ISSUE_SUMMARY_SCHEMA)
-    return conn.sql(
+    summary: pl.DataFrame = conn.sql(
         "SELECT kind, severity, count(*)::BIGINT AS n FROM linked.link_issues "
         "GROUP BY kind, severity ORDER BY severity, kind"
     ).pl()
+    return summary

@@ -2,7 +2,15 @@
 
 import duckdb
 
-from rtr.link.columns import IDS, OUTCOMES, PATIENT, POST_INFUSION, PRODUCT, TREATMENT
+from rtr.link.columns import (
+    IDS,
+    OUTCOMES,
+    PATIENT,
+    POST_INFUSION,
+    PRODUCT,
+    TREATMENT,
+    FixedColumn,
+)
 from rtr.link.in_process import in_process_feature_columns
 from rtr.link.inputs import quote_ident
 from rtr.link.pivots import PivotColumn
@@ -96,23 +104,29 @@ def create_event_measures(
     )
 
 
+def _fixed(columns: list[FixedColumn]) -> list[str]:
+    return [f"{c.expr} AS {quote_ident(c.name)}" for c in columns]
+
+
+def _measured(columns: list[str]) -> list[str]:
+    return [f"m.{quote_ident(c)}" for c in columns]
+
+
 def infusion_product_outcome_sql(
     *, sm: list[str], process: list[str], cqa: list[str], in_process: list[str]
 ) -> str:
     """Return the SELECT of linked.infusion_product_outcome (columns in published order)."""
-    fixed = lambda cols: [f"{c.expr} AS {quote_ident(c.name)}" for c in cols]  # noqa: E731
-    measured = lambda cols: [f"m.{quote_ident(c)}" for c in cols]  # noqa: E731
     select = (
-        fixed(IDS)
-        + fixed(PATIENT)
-        + measured(sm)
-        + fixed(TREATMENT)
-        + fixed(PRODUCT)
-        + measured(process)
-        + measured(cqa)
-        + measured(in_process)
-        + fixed(OUTCOMES)
-        + fixed(POST_INFUSION)
+        _fixed(IDS)
+        + _fixed(PATIENT)
+        + _measured(sm)
+        + _fixed(TREATMENT)
+        + _fixed(PRODUCT)
+        + _measured(process)
+        + _measured(cqa)
+        + _measured(in_process)
+        + _fixed(OUTCOMES)
+        + _fixed(POST_INFUSION)
     )
     return (
         "SELECT " + ",\n       ".join(select) + "\nFROM lk_events AS e"
