@@ -173,3 +173,28 @@ def test_issue_summary_counts_issues_per_kind_and_severity(link, conn):
 
 def test_issue_summary_is_empty_before_linking_ran():
     assert summarise_link_issues(duckdb.connect()).height == 0
+
+
+def test_core_columns_typed_otherwise_upstream_are_coerced(conn):
+    frames = clean_frames()
+    load_core_frames(conn, frames)
+    conn.execute(
+        "CREATE OR REPLACE TABLE core.in_process_timeseries AS SELECT lot_id, "
+        "observed_at::TIMESTAMPTZ AS observed_at, measure_code, value::VARCHAR AS value, unit "
+        "FROM core.in_process_timeseries"
+    )
+    build_linked_tables(conn, as_of=D("2024-12-31"))
+    row = conn.execute(
+        "SELECT in_process_population_doublings, in_process_hours_outside_range_ph "
+        "FROM linked.lot_features WHERE lot_id = 'L1'"
+    ).fetchall()
+    assert row[0][0] == pytest.approx(4.0) and row[0][1] == pytest.approx(12.0)
+
+
+def test_an_infusion_of_a_subject_without_baseline_still_has_its_row(link):
+    frames = clean_frames()
+    frames["subjects"] = frames["subjects"].filter(pl.col("subject_id") != "S4")
+    issues, rows = link(frames)
+    s4 = rows.filter(pl.col("subject_id") == "S4")
+    assert s4.height == 1 and s4["site_id"][0] is None and s4["lot_id"][0] == "L4"
+    assert issues.height == 0
