@@ -1,5 +1,7 @@
 """Lot pages (one per lot): parameters, CQAs against spec, trajectories against the golden profile."""
 
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import polars as pl
@@ -7,7 +9,7 @@ import polars as pl
 from rtr.report.cohort import QUANTILES, golden_profile, long_quantiles
 from rtr.report.formatting import fmt_num, fmt_spec, slug
 from rtr.report.privacy import sanitise
-from rtr.report.render import PageWriter, table_view
+from rtr.report.render import PageWriter, records_view, table_view
 from rtr.report.svg import range_strip, trajectory
 from rtr.report.warehouse import WarehouseSnapshot
 
@@ -33,19 +35,23 @@ def _lots(snap: WarehouseSnapshot) -> pl.DataFrame:
     return pl.concat([lots, extra], how="diagonal_relaxed").drop_nulls("lot_id").sort("lot_id")
 
 
-def _parts(frame: pl.DataFrame, key: str = "lot_id") -> dict[Any, pl.DataFrame]:
+def _parts(
+    frame: pl.DataFrame, key: str = "lot_id", *, order: tuple[str, ...] = ()
+) -> dict[Any, list]:
+    """Rows per key as plain dicts, partitioned once (per-page polars calls cost too much at 10^4)."""
     if frame.height == 0 or key not in frame.columns:
         return {}
-    return frame.partition_by(key, as_dict=True)
+    ordered = frame.sort(key, *order) if order else frame
+    return ordered.rows_by_key(key, named=True, include_key=True)
 
 
-def _measured(rows: pl.DataFrame | None, *, keys: list[str], value: str, text: str | None,
+def _measured(rows: list[dict[str, Any]] | None, *, keys: list[str], value: str, text: str | None,
               quantiles: dict[tuple, dict]) -> list[dict[str, Any]]:  # fmt: skip
     """Rows of a lot's long table with a strip against the cohort and the spec when there is one."""
-    if rows is None:
+    if not rows:
         return []
     items = []
-    for r in rows.sort(keys).iter_rows(named=True):
+    for r in rows:
         v = r.get(value)
         low, high = r.get("spec_lower"), r.get("spec_upper")
         q = quantiles.get(tuple(r[k] for k in keys), {})
@@ -73,8 +79,10 @@ def write_lot_pages(snap: WarehouseSnapshot, writer: PageWriter) -> int:
     linked = sanitise(snap.rows("linked.infusion_product_outcome"))
     pq = long_quantiles(params, keys=["parameter_code"], value="value_num")
     qq = long_quantiles(quality, keys=["sample_stage", "test_code"], value="result_num")
-    golden = _parts(golden_profile(daily, lots), "measure_code")
-    params_by, quality_by, daily_by = _parts(params), _parts(quality), _parts(daily)
+    golden = _parts(golden_profile(daily, lots), "measure_code", order=("day",))
+    params_by = _parts(params, order=("parameter_code",))
+    quality_by = _parts(quality, order=("sample_stage", "test_code"))
+    daily_by = _parts(daily, order=("measure_code", "day"))
     recipients = pl.DataFrame()
     if "lot_ids" in linked.columns:
         cols = [c for c in ("subject_id", "site_id", "infusion_date", "best_overall_response",
@@ -82,33 +90,48 @@ def write_lot_pages(snap: WarehouseSnapshot, writer: PageWriter) -> int:
         recipients = linked.with_columns(lot_id=pl.col("lot_ids").str.split(",")).explode("lot_id") \
             .select(["lot_id", *cols]).sort("infusion_date")  # fmt: skip
     recipients_by = _parts(recipients)
-    flags = {name: _parts(sanitise(snap.rows(f"analysis.{name}")))
-             for name in ("spc_signals", "lot_outliers")}  # fmt: skip
+    flag_frames = {n: sanitise(snap.rows(f"analysis.{n}")) for n in ("spc_signals", "lot_outliers")}
+    flags = {n: _parts(f) for n, f in flag_frames.items()}
     for lot in lots.iter_rows(named=True):
-        key = (lot["lot_id"],)
+        key = lot["lot_id"]
         trajectories = []
-        for (measure,), rows in sorted(_parts(daily_by[key], "measure_code").items()) \
-                if key in daily_by else []:  # fmt: skip
-            band = golden.get((measure,))
-            trajectories.append(trajectory(
-                list(rows.sort("day").select("day", "value").iter_rows()),
-                list(band.select("day", "low", "median", "high").iter_rows()) if band is not None else [],
-                title=measure, unit=rows["unit"][0] or "",
-            ))  # fmt: skip
+        for measure, rows in groupby(daily_by.get(key, []), key=itemgetter("measure_code")):
+            points = [(r["day"], r["value"]) for r in rows]
+            band = [(b["day"], b["low"], b["median"], b["high"]) for b in golden.get(measure, [])]
+            unit = next((r["unit"] for r in daily_by[key] if r["measure_code"] == measure), "")
+            trajectories.append(trajectory(points, band, title=measure, unit=unit or ""))
         who = recipients_by.get(key)
         writer.write(
-            f"lots/{slug(lot['lot_id'])}.html", "lot.html", lot_id=lot["lot_id"],
+            f"lots/{slug(lot['lot_id'])}.html",
+            "lot.html",
+            lot_id=lot["lot_id"],
             fields={k: fmt_num(lot[k]) for k in LOT_FIELDS if k in lot},
-            parameters=_measured(params_by.get(key), keys=["parameter_code"], value="value_num",
-                                 text="value_text", quantiles=pq),
-            cqas=_measured(quality_by.get(key), keys=["sample_stage", "test_code"], value="result_num",
-                           text="result_text", quantiles=qq),
+            parameters=_measured(
+                params_by.get(key),
+                keys=["parameter_code"],
+                value="value_num",
+                text="value_text",
+                quantiles=pq,
+            ),
+            cqas=_measured(
+                quality_by.get(key),
+                keys=["sample_stage", "test_code"],
+                value="result_num",
+                text="result_text",
+                quantiles=qq,
+            ),
             trajectories=trajectories,
-            flags={n: table_view(f.get(key)) for n, f in flags.items()},
+            flags={
+                n: records_view(f.get(key, []), columns=flag_frames[n].columns)
+                for n, f in flags.items()
+            },
             flags_known={n: snap.get(f"analysis.{n}") is not None for n in flags},
-            recipients=table_view(who, columns=[c for c in recipients.columns if c != "lot_id"],
-                                  links={"subject_id": lambda s: f"../patients/{slug(s)}.html"}),
-        )  # fmt: skip
+            recipients=records_view(
+                who or [],
+                columns=[c for c in recipients.columns if c != "lot_id"],
+                links={"subject_id": lambda s: f"../patients/{slug(s)}.html"},
+            ),
+        )
     _write_index(lots, recipients, writer)
     return lots.height
 

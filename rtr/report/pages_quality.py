@@ -45,7 +45,15 @@ def quarantine_summary(quarantine: pl.DataFrame) -> pl.DataFrame:
 
 
 def vocabulary_gaps(tables: dict[str, pl.DataFrame]) -> pl.DataFrame | None:
-    """Codes that arrived but are not in the vocabulary: accepted, analysed, and listed here."""
+    """Codes that arrived but are not in the vocabulary: accepted, analysed, and listed here.
+
+    The warehouse's own ``audit.vocabulary_gaps`` view is used when present (a site-scoped snapshot
+    drops it, because it counts every site's lots); otherwise gaps are computed from the core tables
+    (in-process rows are then counted as lot-days).
+    """
+    published = tables.get("audit.vocabulary_gaps")
+    if published is not None:
+        return published
     try:
         from schemas.vocabulary import VOCABULARY
     except ImportError:

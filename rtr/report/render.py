@@ -27,25 +27,41 @@ class TableView:
         return len(self.rows)
 
 
-def table_view(frame: pl.DataFrame | None, *, source: str | None = None,
-               key: tuple[str, ...] = (), columns: list[str] | None = None,
-               links: dict[str, Callable[[Any], str | None]] | None = None,
-               limit: int | None = None) -> TableView:  # fmt: skip
+def table_view(
+    frame: pl.DataFrame | None,
+    *,
+    source: str | None = None,
+    key: tuple[str, ...] = (),
+    columns: list[str] | None = None,
+    links: dict[str, Callable[[Any], str | None]] | None = None,
+    limit: int | None = None,
+) -> TableView:
     """Format a frame for display; ``links`` maps a column to a function giving each cell's href."""
     if frame is None:
         return TableView([], [], [], source, 0)
     cols = [c for c in (columns or frame.columns) if c in frame.columns]
     shown = frame if limit is None else frame.head(limit)
+    records = shown.select(cols + [k for k in key if k not in cols]).to_dicts()
+    view = records_view(records, columns=cols, source=source, key=key, links=links)
+    return TableView(view.columns, view.rows, view.keys, source, frame.height)
+
+
+def records_view(
+    records: list[dict[str, Any]],
+    *,
+    columns: list[str],
+    source: str | None = None,
+    key: tuple[str, ...] = (),
+    links: dict[str, Callable[[Any], str | None]] | None = None,
+) -> TableView:
+    """Format rows already partitioned per page (a list of dicts) for display."""
     links = links or {}
-    rows: list[list[tuple[str, str | None]]] = []
-    keys: list[str] = []
-    for record in shown.select(cols + [k for k in key if k not in cols]).iter_rows(named=True):
-        rows.append(
-            [(fmt_num(record[c]), links[c](record[c]) if c in links else None) for c in cols]
-        )
-        if key:
-            keys.append(json.dumps({k: record[k] for k in key}, default=str))
-    return TableView(cols, rows, keys, source, frame.height)
+    rows = [
+        [(fmt_num(r.get(c)), links[c](r.get(c)) if c in links else None) for c in columns]
+        for r in records
+    ]
+    keys = [json.dumps({k: r.get(k) for k in key}, default=str) for r in records] if key else []
+    return TableView(columns, rows, keys, source, len(records))
 
 
 def environment() -> jinja2.Environment:
