@@ -1,6 +1,7 @@
 """Asset checks generated from schemas.TABLES and the link rules by one factory each."""
 
 import dagster as dg
+import duckdb
 
 from pipelines.checks_logic import LINK_RULES, duplicate_keys, link_issues_by_kind, missing_required
 from pipelines.layers import WAREHOUSE_POOL, core_key, linked_key
@@ -9,11 +10,11 @@ from schemas import TABLES
 from schemas.columns import Table
 
 
-def _core_table_checks(table: Table) -> dg.AssetChecksDefinition:
+def _core_specs(table: Table) -> list[dg.AssetCheckSpec]:
     key = core_key(table.name)
     # Linking joins on these keys and required ids: a duplicate or null would multiply or drop
     # patients downstream, so both checks block the linked layer.
-    specs = [
+    return [
         dg.AssetCheckSpec(
             "key_unique", asset=key, blocking=True,
             description=f"One current row per key ({', '.join(table.key)}) in core.{table.name}.",
@@ -24,34 +25,42 @@ def _core_table_checks(table: Table) -> dg.AssetChecksDefinition:
         ),
     ]  # fmt: skip
 
-    @dg.multi_asset_check(specs=specs, name=f"check_core_{table.name}", pool=WAREHOUSE_POOL)
-    def _check(rtr_warehouse: WarehouseResource):
-        with rtr_warehouse.reader() as conn:
-            n_dup, examples = duplicate_keys(conn, table)
-            nulls = missing_required(conn, table)
-        yield dg.AssetCheckResult(
+
+def _core_results(conn: duckdb.DuckDBPyConnection, table: Table) -> list[dg.AssetCheckResult]:
+    key = core_key(table.name)
+    n_dup, examples = duplicate_keys(conn, table)
+    nulls = missing_required(conn, table)
+    return [
+        dg.AssetCheckResult(
             asset_key=key, check_name="key_unique", passed=n_dup == 0,
             metadata={"duplicate_keys": n_dup, "examples": examples},
             description=None if n_dup == 0 else (
                 f"{n_dup} keys of core.{table.name} have several current rows (e.g. {examples[0]}); "
                 "ingest must keep one version per key: check audit.loads for the loads involved"
             ),
-        )  # fmt: skip
-        yield dg.AssetCheckResult(
+        ),
+        dg.AssetCheckResult(
             asset_key=key, check_name="required_present", passed=not nulls,
             metadata={"null_counts": nulls},
             description=None if not nulls else (
                 f"core.{table.name} has nulls in required columns {nulls}; such rows should have "
                 "been quarantined: re-ingest the delivery or report the ingest defect"
             ),
-        )  # fmt: skip
+        ),
+    ]  # fmt: skip
+
+
+def core_checks() -> dg.AssetChecksDefinition:
+    """Key uniqueness and required values for every contract table in core (one op, one read)."""
+    specs = [spec for t in TABLES.values() for spec in _core_specs(t)]
+
+    @dg.multi_asset_check(specs=specs, name="check_core_tables", pool=WAREHOUSE_POOL)
+    def _check(rtr_warehouse: WarehouseResource):
+        with rtr_warehouse.reader() as conn:
+            results = [r for t in TABLES.values() for r in _core_results(conn, t)]
+        yield from results
 
     return _check
-
-
-def core_checks() -> list[dg.AssetChecksDefinition]:
-    """Key uniqueness and required values for every contract table in core."""
-    return [_core_table_checks(t) for t in TABLES.values()]
 
 
 def link_checks() -> dg.AssetChecksDefinition:
@@ -83,4 +92,4 @@ def link_checks() -> dg.AssetChecksDefinition:
 
 
 def all_checks() -> list[dg.AssetChecksDefinition]:
-    return [*core_checks(), link_checks()]
+    return [core_checks(), link_checks()]

@@ -1,5 +1,6 @@
 """The warehouse resource: where the DuckDB file, landing zone, archive and reports live."""
 
+import fcntl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,11 +63,40 @@ class WarehouseResource(dg.ConfigurableResource):
             # so that readers see empty tables rather than a missing file.
             with self.writer():
                 pass
-        conn = _connect_read_only(self.warehouse_file, wait_seconds=READ_WAIT_SECONDS)
+        with _shared_lock(self.warehouse_file, wait_seconds=READ_WAIT_SECONDS):
+            conn = _connect_read_only(self.warehouse_file, wait_seconds=READ_WAIT_SECONDS)
+            try:
+                yield conn
+            finally:
+                conn.close()
+
+
+@contextmanager
+def _shared_lock(path: Path, *, wait_seconds: float) -> Iterator[None]:
+    """Hold rtr.warehouse's writer lock file shared: readers together, never beside the writer.
+
+    DuckDB refuses a writer while another process has the file open even read-only, and
+    rtr.warehouse.writer only waits for other writers; taking the same lock file shared makes
+    the writer wait for readers too.
+    """
+    lock_path = path.with_name(path.name + ".writer.lock")
+    with lock_path.open("a") as lock:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"another rtr process has been writing {path} for {wait_seconds:.0f} s; "
+                        "wait for it to finish or stop it"
+                    ) from None
+                time.sleep(0.2)
         try:
-            yield conn
+            yield
         finally:
-            conn.close()
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _connect_read_only(path: Path, *, wait_seconds: float) -> duckdb.DuckDBPyConnection:

@@ -46,6 +46,13 @@ class RunSummary:
         return out
 
 
+def _root_message(error: Any) -> str:
+    """The innermost cause of a step failure: what actually went wrong, not Dagster's wrapper."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    return str(getattr(error, "message", error)).strip().splitlines()[-1]
+
+
 def summarise(result: dg.ExecuteInProcessResult, all_keys: list[dg.AssetKey]) -> RunSummary:
     """Turn a finished in-process run into a RunSummary."""
     done: set[dg.AssetKey] = set()
@@ -60,7 +67,7 @@ def summarise(result: dg.ExecuteInProcessResult, all_keys: list[dg.AssetKey]) ->
             name = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
             (failed if ev.severity == dg.AssetCheckSeverity.ERROR else warned).append(name)
     errors = [
-        f"{e.step_key}: {e.event_specific_data.error.message.strip()}"  # type: ignore[union-attr]
+        f"{e.step_key}: {_root_message(e.event_specific_data.error)}"  # type: ignore[union-attr]
         for e in result.all_events
         if e.is_step_failure and e.event_specific_data is not None
     ]
