@@ -40,3 +40,4 @@ class AnalysisConfig:
     spc_min_points: int = 8
     pca_variance: float = 0.8
     outlier_alpha: float = 0.01
+    n_threads: int = 1

@@ -1,16 +1,15 @@
 """Predictive models from release-time features, scored by repeated cross-validation."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import polars as pl
 from lifelines import CoxPHFitter
-from sklearn.base import ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -19,6 +18,7 @@ from analyses.config import AnalysisConfig
 from analyses.design import Array, Design
 from analyses.metrics import auc, brier, c_index, cv_metric_with_ci
 from analyses.outcomes import Outcome
+from analyses.penalised import L1Logistic
 
 PERFORMANCE_SCHEMA = {
     "outcome": pl.String,
@@ -47,24 +47,12 @@ def release_columns(design: Design) -> list[int]:
     return [i for i, t in enumerate(design.terms) if design.known_at_release.get(t.feature, False)]
 
 
-def penalised_logistic(seed: int) -> GridSearchCV:
-    """L1 logistic regression, its penalty tuned by inner 3-fold CV on log-loss."""
-    pipe = make_pipeline(
-        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-        StandardScaler(),
-        LogisticRegression(l1_ratio=1.0, solver="liblinear", max_iter=1000, random_state=seed),
-    )
-    grid = {"logisticregression__C": [0.02, 0.05, 0.15, 0.5, 2.0]}
-    inner = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)
-    return GridSearchCV(pipe, grid, cv=inner, scoring="neg_log_loss")
-
-
 def gradient_boosting(seed: int) -> HistGradientBoostingClassifier:
     """Shallow gradient-boosted trees with fixed, conservative settings for small cohorts."""
     return HistGradientBoostingClassifier(
         max_depth=3,
-        learning_rate=0.05,
-        max_iter=150,
+        learning_rate=0.1,
+        max_iter=80,
         min_samples_leaf=20,
         l2_regularization=1.0,
         early_stopping=False,
@@ -72,11 +60,11 @@ def gradient_boosting(seed: int) -> HistGradientBoostingClassifier:
     )
 
 
-def binary_models(seed: int) -> dict[str, ClassifierMixin]:
-    """The two classifiers compared for each binary outcome."""
+def binary_models(seed: int) -> dict[str, Callable[[], Any]]:
+    """Factories of the two classifiers compared for each binary outcome."""
     return {
-        "penalised_logistic": penalised_logistic(seed),
-        "gradient_boosting": gradient_boosting(seed),
+        "penalised_logistic": lambda: L1Logistic(seed=seed),
+        "gradient_boosting": lambda: gradient_boosting(seed),
     }
 
 
@@ -95,12 +83,12 @@ def evaluate_binary(
     scheme = cv_scheme(groups, folds=cfg.cv_folds, repeats=cfg.cv_repeats)
     rows: list[dict[str, object]] = []
     fold_fits: dict[str, list[FoldFit]] = {}
-    for name, estimator in binary_models(seed).items():
+    for name, make in binary_models(seed).items():
         oof: list[Array] = []
         for r, repeat in enumerate(splits):
             pred = np.full(len(y), np.nan)
             for train, test in repeat:
-                model = clone(estimator).fit(x[train], y[train])
+                model = make().fit(x[train], y[train])
                 pred[test] = model.predict_proba(x[test])[:, 1]
                 if r == 0:
                     fold_fits.setdefault(name, []).append(FoldFit(model, test))

@@ -1,0 +1,180 @@
+"""Readable patient groups whose outcome rate differs from the rest (subgroup discovery + holdout)."""
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from analyses.config import AnalysisConfig
+from analyses.design import Array, Design
+
+GROUPS_SCHEMA = {
+    "outcome": pl.String,
+    "rule": pl.String,
+    "definition": pl.String,
+    "n": pl.Int64,
+    "outcome_rate": pl.Float64,
+    "rest_rate": pl.Float64,
+    "lift": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+    "holdout_n": pl.Int64,
+    "holdout_rate": pl.Float64,
+    "holdout_rest_rate": pl.Float64,
+    "holdout_lift": pl.Float64,
+    "holdout_p_value": pl.Float64,
+    "is_validated": pl.Boolean,
+    "method": pl.String,
+    "run_id": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One readable condition on a baseline or treatment feature."""
+
+    feature: str
+    op: str  # "<=", ">", "=="
+    value: float | str
+
+    def text(self) -> str:
+        """Human-readable form, e.g. ldh_u_l > 310."""
+        v = f"{self.value:.4g}" if isinstance(self.value, float) else self.value
+        return f"{self.feature} {self.op} {v}"
+
+
+def candidate_conditions(frame: pl.DataFrame, design: Design) -> tuple[list[Condition], Array]:
+    """Quartile thresholds for numerics and levels for categoricals, with their boolean masks."""
+    conds: list[Condition] = []
+    masks: list[Array] = []
+    for feature in design.features:
+        if design.kind_of(feature) not in ("patient", "treatment"):
+            continue
+        col = frame[feature]
+        if (
+            col.dtype.is_numeric()
+            and design.terms[design.columns_of(feature)[0]].measure == "per_sd"
+        ):
+            v = col.cast(pl.Float64).to_numpy()
+            present = np.isfinite(v)
+            for t in np.unique(np.nanquantile(v, [0.25, 0.5, 0.75])):
+                for op in ("<=", ">"):
+                    m = present & ((v <= t) if op == "<=" else (v > t))
+                    conds.append(Condition(feature, op, float(t)))
+                    masks.append(m)
+        else:
+            s = col.cast(pl.String)
+            for level in s.drop_nulls().unique().sort().to_list():
+                conds.append(Condition(feature, "==", str(level)))
+                masks.append((s == level).fill_null(False).to_numpy())
+    return conds, (np.column_stack(masks).astype(float) if masks else np.empty((frame.height, 0)))
+
+
+def _rate_ratio_ci(e1: float, n1: float, e0: float, n0: float) -> tuple[float, float, float]:
+    """Rate ratio with a Katz log 95% CI (0.5 added to empty cells)."""
+    if min(e1, e0) == 0 or min(n1 - e1, n0 - e0) == 0:
+        e1, n1, e0, n0 = e1 + 0.5, n1 + 1, e0 + 0.5, n0 + 1
+    rr = (e1 / n1) / (e0 / n0)
+    se = np.sqrt(1 / e1 - 1 / n1 + 1 / e0 - 1 / n0)
+    return float(rr), float(rr * np.exp(-1.96 * se)), float(rr * np.exp(1.96 * se))
+
+
+def discover_groups(
+    frame: pl.DataFrame,
+    design: Design,
+    y: Array,
+    present: Array,
+    outcome: str,
+    *,
+    cfg: AnalysisConfig,
+    seed: int,
+    run_id: str,
+) -> pl.DataFrame:
+    """Search single and paired conditions on a discovery split, then re-measure on the holdout."""
+    conds, masks = candidate_conditions(frame, design)
+    idx = np.flatnonzero(present.astype(bool))
+    rng = np.random.default_rng(seed)
+    holdout = np.zeros(frame.height, dtype=bool)
+    for cls in (0, 1):  # stratified split keeps the outcome rate equal in both parts
+        members = idx[y[idx] == cls]
+        holdout[rng.choice(members, round(cfg.holdout_share * members.size), replace=False)] = True
+    disc = present.astype(bool) & ~holdout
+    hold = present.astype(bool) & holdout
+    if not conds:
+        return pl.DataFrame(schema=GROUPS_SCHEMA)
+    md, yd = masks[disc], y[disc]
+    # All single conditions and all pairs on different features, counted with two matrix products.
+    support = md.T @ md
+    events = md.T @ (md * yd[:, None])
+    feat = np.array([c.feature for c in conds])
+    n_d, e_d = md.shape[0], float(yd.sum())
+    rest_n, rest_e = n_d - support, e_d - events
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1, p0 = events / support, rest_e / rest_n
+        pooled = e_d / n_d
+        z = (p1 - p0) / np.sqrt(pooled * (1 - pooled) * (1 / support + 1 / rest_n))
+    min_n = max(cfg.group_min_share * n_d, 15.0)
+    valid = (support >= min_n) & (rest_n >= min_n) & np.isfinite(z)
+    valid &= (feat[:, None] != feat[None, :]) | np.eye(len(conds), dtype=bool)
+    valid &= np.triu(np.ones_like(valid, dtype=bool))
+    order = np.argsort(-np.abs(np.where(valid, z, 0)), axis=None)
+    chosen: list[tuple[int, int]] = []
+    rows: list[dict[str, object]] = []
+    for flat in order:
+        i, j = np.unravel_index(flat, z.shape)
+        if not valid[i, j] or len(chosen) >= cfg.group_max_rules:
+            break
+        mask = (masks[:, i] * masks[:, j]).astype(bool)
+        # Overlapping near-duplicates of a rule already chosen add nothing for the reader.
+        if any(
+            np.sum(mask & m) / max(np.sum(mask | m), 1) > 0.5
+            for m in ((masks[:, a] * masks[:, b]).astype(bool) for a, b in chosen)
+        ):
+            continue
+        chosen.append((int(i), int(j)))
+        parts = [conds[i]] if i == j else [conds[i], conds[j]]
+        e1, n1 = float(y[disc & mask].sum()), float((disc & mask).sum())
+        e0, n0 = float(y[disc & ~mask].sum()), float((disc & ~mask).sum())
+        rr, lo, hi = _rate_ratio_ci(e1, n1, e0, n0)
+        he1, hn1 = float(y[hold & mask].sum()), float((hold & mask).sum())
+        he0, hn0 = float(y[hold & ~mask].sum()), float((hold & ~mask).sum())
+        h_rate = he1 / hn1 if hn1 else None
+        h_rest = he0 / hn0 if hn0 else None
+        h_lift = h_rate / h_rest if h_rate is not None and h_rest else None
+        h_p = (
+            float(stats.fisher_exact([[he1, hn1 - he1], [he0, hn0 - he0]])[1])
+            if hn1 and hn0
+            else None
+        )
+        rows.append(
+            {
+                "outcome": outcome,
+                "rule": " and ".join(c.text() for c in parts),
+                "definition": json.dumps(
+                    [{"feature": c.feature, "op": c.op, "value": c.value} for c in parts]
+                ),
+                "n": int(n1),
+                "outcome_rate": e1 / n1,
+                "rest_rate": e0 / n0,
+                "lift": rr,
+                "ci_low": lo,
+                "ci_high": hi,
+                "holdout_n": int(hn1),
+                "holdout_rate": h_rate,
+                "holdout_rest_rate": h_rest,
+                "holdout_lift": h_lift,
+                "holdout_p_value": h_p,
+                "is_validated": bool(
+                    h_lift is not None
+                    and h_p is not None
+                    and h_p < cfg.alpha
+                    and (h_lift - 1) * (rr - 1) > 0
+                ),
+                "method": f"subgroup search (quartile thresholds, up to 2 conditions) on {1 - cfg.holdout_share:.0%} "
+                f"discovery split; lift = rate ratio vs rest with Katz 95% CI; Fisher test on the holdout",
+                "run_id": run_id,
+            }
+        )
+    return pl.DataFrame(rows, schema=GROUPS_SCHEMA)
