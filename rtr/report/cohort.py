@@ -14,7 +14,9 @@ def numeric_quantiles(
     frame: pl.DataFrame, columns: list[str]
 ) -> dict[str, dict[str, float | None]]:
     """For each numeric column: its cohort p5, p25, median, p75, p95 (one pass over the frame)."""
-    numeric = [c for c in columns if c in frame.columns and frame.schema[c].is_numeric()]
+    numeric = [
+        c for c in dict.fromkeys(columns) if c in frame.columns and frame.schema[c].is_numeric()
+    ]
     if not numeric or frame.height == 0:
         return {}
     row = frame.select(
@@ -55,7 +57,7 @@ def golden_profile(daily: pl.DataFrame, lots: pl.DataFrame) -> pl.DataFrame:
     released = daily
     if {"lot_id", "disposition"} <= set(lots.columns):
         ok = lots.filter(pl.col("disposition") == "released")["lot_id"]
-        released = daily.filter(pl.col("lot_id").is_in(ok))
+        released = daily.filter(pl.col("lot_id").is_in(ok.to_list()))
     return (
         released.group_by("measure_code", "day")
         .agg(

@@ -14,7 +14,7 @@ _META = {
     "_source_file": "File the row came from (relative to the landing root)",
     "_loaded_at": "When the row was loaded (UTC)",
     "_version": "Version of the row (corrections increase it)",
-    "_row_hash": "Hash of the row's contract columns",
+    "_source_line": "Line of the row in its source file (header = 1)",
 }
 _PUBLISHED = {
     "subject_id": "Pseudonymised patient id",

@@ -47,7 +47,10 @@ def product_columns(snap: WarehouseSnapshot) -> ProductColumns:
         params = snap.rows("core.process_parameters")
         if "parameter_code" in params.columns:
             by_kind["process_parameter"] = sorted(set(params["parameter_code"].to_list()) & present)
-    by_kind["in_process"] = sorted(c for c in present if c.startswith("in_process_"))
+    taken = set(by_kind["cqa"]) | set(by_kind["process_parameter"])
+    by_kind["in_process"] = sorted(
+        c for c in present if c.startswith("in_process_") and c not in taken
+    )
     return ProductColumns(by_kind, units)
 
 

@@ -31,7 +31,7 @@ def _lots(snap: WarehouseSnapshot) -> pl.DataFrame:
                                        on="lot_id", how="left").unique("lot_id")  # fmt: skip
     if "lot_id" not in lots.columns:
         return from_linked.drop_nulls("lot_id").sort("lot_id")
-    extra = from_linked.filter(~pl.col("lot_id").is_in(lots["lot_id"]))
+    extra = from_linked.filter(~pl.col("lot_id").is_in(lots["lot_id"].to_list()))
     return pl.concat([lots, extra], how="diagonal_relaxed").drop_nulls("lot_id").sort("lot_id")
 
 

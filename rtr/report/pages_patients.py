@@ -22,6 +22,8 @@ from rtr.report.svg import Event, range_strip, timeline
 from rtr.report.warehouse import WarehouseSnapshot
 
 PER_PAGE = 200
+PRODUCT_FIELDS = ("product_code", "modality", "process_version", "manufacturing_site_id",
+                  "disposition", "release_date", "is_out_of_spec")  # fmt: skip
 KIND_TITLES = {"cqa": "Critical quality attributes (final product)",
                "process_parameter": "Process parameters", "in_process": "In-process summary"}  # fmt: skip
 
@@ -40,7 +42,7 @@ def _patients(snap: WarehouseSnapshot, linked: pl.DataFrame) -> pl.DataFrame:
         from_linked = linked.sort("infusion_date").unique("subject_id", keep="first").select(cols)
     if "subject_id" not in subjects.columns:
         return from_linked.sort("subject_id")
-    extra = from_linked.filter(~pl.col("subject_id").is_in(subjects["subject_id"]))
+    extra = from_linked.filter(~pl.col("subject_id").is_in(subjects["subject_id"].to_list()))
     return pl.concat([subjects, extra], how="diagonal_relaxed").sort("subject_id")
 
 
@@ -49,7 +51,8 @@ def _product_sections(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     sections = []
     for kind, title in KIND_TITLES.items():
         items = []
-        for r in (r for r in rows if r["kind"] == kind):
+        # Lot identity (product, disposition, ...) is shown in the product box already.
+        for r in (r for r in rows if r["kind"] == kind and r["feature"] not in PRODUCT_FIELDS):
             quantiles = {k: r.get(k) for k in QUANTILES}
             low, high = r.get("spec_lower"), r.get("spec_upper")
             value = r["value"]
@@ -107,9 +110,7 @@ def write_patient_pages(snap: WarehouseSnapshot, writer: PageWriter) -> int:
             infusion_blocks.append({
                 "date": fmt_num(row["infusion_date"]), "lot_id": row.get("lot_id"),
                 "lot_ids": (row.get("lot_ids") or row.get("lot_id") or "").split(","),
-                "product": {k: fmt_num(row.get(k)) for k in ("product_code", "modality",
-                            "process_version", "manufacturing_site_id", "disposition",
-                            "release_date", "is_out_of_spec") if k in row},
+                "product": {k: fmt_num(row.get(k)) for k in PRODUCT_FIELDS if k in row},
                 "treatment": {k: fmt_num(row[k]) for k in TREATMENT if k in row},
                 "outcomes": {k: fmt_num(row[k]) for k in OUTCOMES if k in row},
                 "sections": _product_sections(mine),

@@ -35,7 +35,7 @@ def _site_subjects(snap: WarehouseSnapshot, site: str) -> tuple[set[str], set[st
 
 def _site_lots(snap: WarehouseSnapshot, subjects: set[str]) -> tuple[set[str], set[str]]:
     """(lot ids, collection ids) that belong to the site's patients."""
-    ids = pl.Series(sorted(subjects), dtype=pl.String)
+    ids = sorted(subjects)
     lots: set[str] = set()
     infusions = snap.rows("core.infusions")
     if {"subject_id", "lot_id"} <= set(infusions.columns):

@@ -39,7 +39,8 @@ def timeline(events: list[Event], *, width: int = 760) -> str:
     first, last = events[0].date, events[-1].date
     span = max((last - first).days, 1)
     left, right, axis_y = 20, width - 20, 40
-    row_h, rows = 14, 6
+    # One label row per event: events cluster (collection, manufacture, release within weeks).
+    row_h, rows = 14, len(events)
     height = axis_y + 24 + row_h * rows
 
     def x(d: dt.date) -> float:
@@ -65,12 +66,13 @@ def timeline(events: list[Event], *, width: int = 760) -> str:
         xe = x(e.date)
         y = axis_y + 20 + row_h * (i % rows)
         day = (e.date - first).days
+        anchor = "end" if xe > (left + right) / 2 else "start"
         parts.append(
             f'<circle cx="{xe:.1f}" cy="{axis_y}" r="5" fill="{colour}"><title>{e.date} '
             f"{escape(e.label)}</title></circle>"
             f'<line x1="{xe:.1f}" y1="{axis_y + 5}" x2="{xe:.1f}" y2="{y - 10}" stroke="{colour}" '
             f'stroke-dasharray="2,2"/>'
-            f'<text x="{min(xe, right - 150):.1f}" y="{y}" font-size="11" fill="{colour}">'
+            f'<text x="{xe:.1f}" y="{y}" font-size="11" fill="{colour}" text-anchor="{anchor}">'
             f"d{day} {escape(e.label)}</text>"
         )
     parts.append("</svg>")
@@ -141,7 +143,7 @@ def trajectory(points: list[tuple[float, float]], band: list[tuple[float, float,
     if vhi == vlo:
         vlo, vhi = vlo - 1, vhi + 1
     dlo, dhi = min(days), max(max(days), min(days) + 1)
-    left, top, right, bottom = 42, 18, width - 8, height - 22
+    left, top, right, bottom = 56, 18, width - 8, height - 22
 
     def x(d: float) -> float:
         return left + (right - left) * (d - dlo) / (dhi - dlo)

@@ -1,0 +1,81 @@
+"""The report on a warehouse made by the real pipeline: sample cohort -> ingest -> link -> report.
+
+Analyses are not run here (they take minutes); the findings page then says 'not yet available',
+and the findings numbers are checked on the synthetic warehouse (test_findings_numbers.py).
+"""
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from rtr.report import build_site
+
+pipeline = pytest.importorskip("rtr.link", reason="the link layer is not available yet")
+
+
+@pytest.fixture(scope="module")
+def pipeline_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse built from a small sample cohort by the ingest and link layers."""
+    from rtr.ingest.run import ingest_path
+    from rtr.link import build_linked_tables
+    from sample_data.cohort import generate_cohort
+    from sample_data.writing import write_deliveries
+
+    home = tmp_path_factory.mktemp("e2e")
+    cohort = generate_cohort(seed=11, n_autologous=36, n_allogeneic=9)
+    write_deliveries(cohort, home / "landing")
+    warehouse = home / "warehouse.duckdb"
+    ingest_path(home / "landing", warehouse_path=warehouse, archive_dir=home / "archive")
+    conn = duckdb.connect(str(warehouse))
+    try:
+        build_linked_tables(conn)
+    finally:
+        conn.close()
+    return warehouse
+
+
+def _subjects(warehouse: Path) -> pl.DataFrame:
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return conn.sql("select subject_id, site_id from core.subjects").pl()
+    finally:
+        conn.close()
+
+
+def test_pipeline_warehouse_gives_a_page_per_patient_with_timeline_and_cqas(pipeline_warehouse: Path,
+                                                                             tmp_path: Path) -> None:  # fmt: skip
+    index = build_site(pipeline_warehouse, tmp_path / "site")
+    root = index.parent
+    subjects = _subjects(pipeline_warehouse)
+    pages = {p.stem for p in (root / "patients").glob("*.html") if not p.stem.startswith("index-")}
+    assert len(pages) == subjects.height
+    linked = root / "downloads" / "linked.infusion_product_outcome.parquet"
+    infused = pl.read_parquet(linked)["subject_id"].unique().sort().to_list()
+    from rtr.report.formatting import slug
+
+    html = (root / "patients" / f"{slug(infused[0])}.html").read_text(encoding="utf-8")
+    assert "vein-to-vein" in html and "Critical quality attributes (final product)" in html
+    assert 'class="strip"' in html
+    findings = (root / "findings.html").read_text(encoding="utf-8")
+    assert "not yet available" in findings
+
+
+def test_pipeline_site_report_holds_only_that_sites_subjects(pipeline_warehouse: Path, tmp_path: Path) -> None:
+    subjects = _subjects(pipeline_warehouse)
+    site = subjects["site_id"].mode().sort()[0]
+    index = build_site(pipeline_warehouse, tmp_path / "site", site=site)
+    others = subjects.filter(pl.col("site_id") != site)["subject_id"].to_list()
+    mine = subjects.filter(pl.col("site_id") == site)["subject_id"].to_list()
+    assert others and mine
+    leaks = []
+    for path in index.parent.rglob("*"):
+        if path.suffix == ".parquet":
+            text = pl.read_parquet(path).write_csv()
+        elif path.is_file():
+            text = path.read_text(encoding="utf-8")
+        else:
+            continue
+        leaks += [(path.name, s) for s in others if s in text]
+    assert leaks == []
