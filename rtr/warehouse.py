@@ -17,7 +17,7 @@ META_COLUMNS = (
     ("_source_file", "VARCHAR"),
     ("_loaded_at", "TIMESTAMP"),
     ("_version", "INTEGER"),
-    ("_row_hash", "UBIGINT"),
+    ("_source_line", "BIGINT"),
     ("_imputed", "VARCHAR"),
 )
 

@@ -12,7 +12,7 @@ import polars as pl
 from rtr.ingest import merge
 from rtr.ingest.archive import archive_file, sha256_of
 from rtr.ingest.errors import adapter_rejects
-from rtr.ingest.source import IMPUTED, LINE, RefusedFile
+from rtr.ingest.source import DERIVED, IMPUTED, LINE, REJECT_RULE, RefusedFile
 from rtr.ingest.units import Unit, file_units
 from rtr.ingest.validate import validate_chunk
 from rtr.warehouse import scalar
@@ -124,8 +124,12 @@ def _load_units(
         notes += unit.notes
         if unit.encoding:
             encodings.add(unit.encoding)
-    if totals["read"] == 0:
+    mapped = [u for u in opened.units if u.table is not None]
+    if totals["read"] == 0 and (opened.fmt == "canonical" or not notes):
         raise RefusedFile(rules.EMPTY_FILE, f"{base['file']} holds no rows")
+    if not mapped and not totals["read"]:
+        # A standard file with nothing rtr maps (SDTM TS/SV, FHIR Claim): judged, noted, not refused.
+        notes.append("no record of this file maps onto a contract table")
     outcome = "accepted" if totals["quarantined"] == 0 else "partially_accepted"
     tables = ",".join(sorted({u.table.name for u in opened.units if u.table is not None}))
     return _record(
@@ -157,8 +161,8 @@ def _load_unit(
     load_id: str,
     loaded_at: datetime,
 ) -> dict[str, int]:
+    """Validate and write one table's rows of a file; counts are of source lines."""
     table = unit.table
-    read = 0
     quarantine = {
         "load_id": load_id,
         "delivery_id": base["delivery_id"],
@@ -166,73 +170,81 @@ def _load_unit(
         "table": table.name if table else None,
         "quarantined_at": loaded_at,
     }
+    target = None
     if table is not None:
-        cols = ", ".join(f'"{c}"' for c in table.column_names)
-        conn.execute(
-            f"CREATE OR REPLACE TEMP TABLE {merge.STAGE} AS "
-            f"SELECT 0::BIGINT AS _line, {cols}, NULL::VARCHAR AS _imputed "
-            f"FROM core.{table.name} LIMIT 0"
+        target = merge.begin(
+            conn,
+            table,
+            delivery_id=base["delivery_id"],
+            source_file=base["file"],
+            loaded_at=loaded_at,
         )
-    bad_lines: set[int] = set()
+    read = 0
     for chunk in unit.chunks:
-        read += chunk.height
-        if table is None:
+        read += _source_lines(chunk)
+        if table is None or target is None:
             errors = adapter_rejects(chunk)
         else:
             checked = validate_chunk(table, chunk)
             errors = checked.errors
-            accepted = checked.accepted
-            if IMPUTED not in accepted.columns:
-                accepted = accepted.with_columns(pl.lit(None, pl.String).alias(IMPUTED))
-            conn.register("_chunk", accepted.select(LINE, *table.column_names, IMPUTED))
-            conn.execute(f"INSERT INTO {merge.STAGE} SELECT * FROM _chunk")
-            conn.unregister("_chunk")
+            merge.write_chunk(conn, target, checked.accepted)
         _quarantine(conn, errors, quarantine)
-        bad_lines.update(errors[LINE].unique().to_list())
-    if table is None:
-        return {
-            "read": read,
-            "accepted": read - len(bad_lines),
-            "quarantined": len(bad_lines),
-            "inserted": 0,
-            "corrected": 0,
-            "unchanged": 0,
-        }
-    dups = merge.duplicate_key_lines(conn, table)
-    if dups:
-        dup_errors = pl.DataFrame(
-            {
-                LINE: [d[0] for d in dups],
-                "column": [",".join(table.key)] * len(dups),
-                "value": [d[1] for d in dups],
-                "rule": [rules.DUPLICATE_KEY] * len(dups),
-                "reason": [
-                    f"key ({d[1]}) occurs {d[2]} times in this file; send one row per key"
-                    for d in dups
-                ],
-            },
-            schema={
-                LINE: pl.Int64,
-                "column": pl.String,
-                "value": pl.String,
-                "rule": pl.String,
-                "reason": pl.String,
-            },
+    counts = merge.MergeCounts(0, 0, 0)
+    if target is not None:
+        dups = merge.duplicate_key_lines(conn, target)
+        if dups:
+            _quarantine(conn, _duplicate_errors(target.table.key, dups), quarantine)
+            merge.drop_lines(conn, target, [d[0] for d in dups])
+        counts = merge.finish(conn, target)
+    bad = int(
+        scalar(
+            conn,
+            "SELECT count(DISTINCT line) FROM audit.quarantine WHERE load_id = ? "
+            'AND "table" IS NOT DISTINCT FROM ?',
+            [load_id, quarantine["table"]],
         )
-        _quarantine(conn, dup_errors, quarantine)
-        merge.drop_lines(conn, [d[0] for d in dups])
-        bad_lines.update(d[0] for d in dups)
-    counts = merge.merge_stage(
-        conn, table, delivery_id=base["delivery_id"], source_file=base["file"], loaded_at=loaded_at
+        or 0
     )
     return {
         "read": read,
-        "accepted": read - len(bad_lines),
-        "quarantined": len(bad_lines),
+        "accepted": read - bad,
+        "quarantined": bad,
         "inserted": counts.inserted,
         "corrected": counts.corrected,
         "unchanged": counts.unchanged,
     }
+
+
+def _source_lines(chunk: pl.DataFrame) -> int:
+    """Lines of the source in this chunk: rows an adapter derived, or melted from one line, count once."""
+    if DERIVED in chunk.columns:
+        chunk = chunk.filter(~pl.col(DERIVED).fill_null(False))
+    if chunk.height and (
+        DERIVED in chunk.columns or REJECT_RULE in chunk.columns or IMPUTED in chunk.columns
+    ):
+        return int(chunk[LINE].n_unique())
+    return chunk.height
+
+
+def _duplicate_errors(key: tuple[str, ...], dups: list[tuple[int, str, int]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            LINE: [d[0] for d in dups],
+            "column": [",".join(key)] * len(dups),
+            "value": [d[1] for d in dups],
+            "rule": [rules.DUPLICATE_KEY] * len(dups),
+            "reason": [
+                f"key ({d[1]}) occurs {d[2]} times in this file; send one row per key" for d in dups
+            ],
+        },
+        schema={
+            LINE: pl.Int64,
+            "column": pl.String,
+            "value": pl.String,
+            "rule": pl.String,
+            "reason": pl.String,
+        },
+    )
 
 
 def _quarantine(conn: duckdb.DuckDBPyConnection, errors: pl.DataFrame, ctx: dict[str, Any]) -> None:

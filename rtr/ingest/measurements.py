@@ -1,15 +1,17 @@
 """Apply the vocabulary to a long table: convert units, check plausible ranges and text values."""
 
+from functools import cache
+
 import polars as pl
 
-from rtr.ingest.errors import empty_errors, errors_where
-from rtr.ingest.source import LINE
+from rtr.ingest.checks import Check
 from schemas import rules
 from schemas.columns import Table
-from schemas.vocabulary import VOCABULARY, canonical_unit_key, conversion_table
+from schemas.vocabulary import VOCABULARY, Domain, canonical_unit_key, conversion_table
 
 
-def _vocabulary_frames(domain: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+@cache
+def _vocabulary_frames(domain: Domain) -> tuple[pl.DataFrame, pl.DataFrame]:
     codes = pl.DataFrame(
         [
             {
@@ -20,7 +22,7 @@ def _vocabulary_frames(domain: str) -> tuple[pl.DataFrame, pl.DataFrame]:
                 "_allowed": list(c.allowed_text) if c.allowed_text else None,
                 "_is_text": c.is_text,
             }
-            for c in VOCABULARY[domain].values()  # type: ignore[index]
+            for c in VOCABULARY[domain].values()
         ],
         schema={
             "_code": pl.String,
@@ -32,7 +34,7 @@ def _vocabulary_frames(domain: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         },
     )
     conv = pl.DataFrame(
-        conversion_table(domain),  # type: ignore[arg-type]
+        conversion_table(domain),
         schema={
             "code": pl.String,
             "unit_key": pl.String,
@@ -43,29 +45,31 @@ def _vocabulary_frames(domain: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     return codes, conv
 
 
-def _unit_key_expr(unit: pl.Expr) -> pl.Expr:
-    """Vectorised twin of schemas.vocabulary.canonical_unit_key over the distinct units."""
-    return unit.map_elements(canonical_unit_key, return_dtype=pl.String, skip_nulls=True)
-
-
-def apply_vocabulary(table: Table, typed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def apply_vocabulary(table: Table, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Check]]:
     """Known codes: convert to the canonical unit, check range / allowed text. Unknown codes pass."""
     m = table.measurement
     assert m is not None
-    codes, conv = _vocabulary_frames(m.domain)
-    # Unit spellings are few; normalise the distinct ones, not every row.
-    units = typed.select(pl.col(m.unit).unique()).with_columns(
-        _unit_key_expr(pl.col(m.unit)).alias("_unit_key")
+    codes, conv = _vocabulary_frames(m.domain)  # type: ignore[arg-type]
+    # Codes and unit spellings are few: resolve each distinct (code, unit) pair once, then
+    # attach the result to the rows with a single join.
+    pairs = frame.select(pl.col(m.code), pl.col(m.unit)).unique()
+    pairs = pairs.with_columns(
+        pl.Series(
+            "_unit_key",
+            [None if u is None else canonical_unit_key(u) for u in pairs[m.unit]],
+            dtype=pl.String,
+        )
     )
-    df = (
-        typed.join(units, on=m.unit, how="left", nulls_equal=True)
-        .join(codes, left_on=m.code, right_on="_code", how="left")
+    pairs = (
+        pairs.join(codes, left_on=m.code, right_on="_code", how="left")
         .join(conv, left_on=[m.code, "_unit_key"], right_on=["_code", "_unit_key"], how="left")
+        .drop("_unit_key")
     )
+    frame = frame.join(pairs, on=[m.code, m.unit], how="left", nulls_equal=True)
     known_numeric = pl.col("_canonical_unit").is_not_null()
     # Contract codes name their unit (viability_pct, culture_duration_days): a value sent
     # without a unit is read in the code's canonical unit, and the range check still guards it.
-    df = df.with_columns(
+    frame = frame.with_columns(
         (
             known_numeric
             & pl.col(m.value).is_not_null()
@@ -75,43 +79,39 @@ def apply_vocabulary(table: Table, typed: pl.DataFrame) -> tuple[pl.DataFrame, p
         (known_numeric & pl.col("_factor").is_not_null()).alias("_convertible"),
         (known_numeric & pl.col(m.unit).is_null()).alias("_unit_implied"),
     )
-    unit_unknown = pl.col("_unit_unknown")
-    convertible = pl.col("_convertible")
     # Specification limits travel in the result's unit: they convert with it.
-    limits = [c for c in ("spec_lower", "spec_upper", m.value) if c in typed.columns]
-    df = df.with_columns(
-        pl.when(convertible)
+    converted = [c for c in (m.value, "spec_lower", "spec_upper") if c in frame.columns]
+    frame = frame.with_columns(
+        pl.when("_convertible")
         .then(pl.col(c) * pl.col("_factor") + pl.col("_offset"))
         .otherwise(pl.col(c))
         .alias(c)
-        for c in limits
+        for c in converted
     ).with_columns(
-        pl.when(convertible | pl.col("_unit_implied"))
+        pl.when(pl.col("_convertible") | pl.col("_unit_implied"))
         .then(pl.col("_canonical_unit"))
         .otherwise(pl.col(m.unit))
-        .alias(m.unit),
+        .alias(m.unit)
     )
-    found = [
-        errors_where(
-            df,
-            unit_unknown,
-            column=m.unit,
-            rule=rules.UNKNOWN_UNIT,
-            reason=pl.format(
+    checks = [
+        Check(
+            pl.col("_unit_unknown"),
+            m.unit,
+            rules.UNKNOWN_UNIT,
+            pl.format(
                 "unit '{}' cannot be converted to {} for {}",
                 pl.col(m.unit),
                 pl.col("_canonical_unit"),
                 pl.col(m.code),
             ),
         ),
-        errors_where(
-            df,
+        Check(
             known_numeric
-            & ~unit_unknown
+            & ~pl.col("_unit_unknown")
             & ~pl.col(m.value).is_between(pl.col("_min"), pl.col("_max")),
-            column=m.value,
-            rule=rules.OUT_OF_RANGE,
-            reason=pl.format(
+            m.value,
+            rules.OUT_OF_RANGE,
+            pl.format(
                 "{} = {} {} is outside the plausible range {}-{} {}",
                 pl.col(m.code),
                 pl.col(m.value),
@@ -123,49 +123,28 @@ def apply_vocabulary(table: Table, typed: pl.DataFrame) -> tuple[pl.DataFrame, p
         ),
     ]
     if m.text_value is not None:
+        is_text = pl.col("_is_text").fill_null(False)
         text = pl.col(m.text_value).str.to_lowercase()
-        bad_text = (
-            pl.col("_is_text").fill_null(False)
-            & pl.col(m.text_value).is_not_null()
-            & ~(text.is_in(pl.col("_allowed")).fill_null(False))
-        )
-        found.append(
-            errors_where(
-                df,
-                bad_text,
-                column=m.text_value,
-                rule=rules.INVALID_CATEGORY,
-                reason=pl.format(
-                    "{} must be one of: {}", pl.col(m.code), pl.col("_allowed").list.join(", ")
+        allowed = pl.col("_allowed").list.join(", ")
+        checks += [
+            Check(
+                is_text
+                & pl.col(m.text_value).is_not_null()
+                & ~text.is_in(pl.col("_allowed")).fill_null(False),
+                m.text_value,
+                rules.INVALID_CATEGORY,
+                pl.format("{} must be one of: {}", pl.col(m.code), allowed),
+            ),
+            Check(
+                is_text & pl.col(m.value).is_not_null() & pl.col(m.text_value).is_null(),
+                m.value,
+                rules.INVALID_TYPE,
+                pl.format(
+                    "{} is a text result ({}); send it in " + m.text_value, pl.col(m.code), allowed
                 ),
-            )
+            ),
+        ]
+        frame = frame.with_columns(
+            pl.when(is_text).then(text).otherwise(pl.col(m.text_value)).alias(m.text_value)
         )
-        df = df.with_columns(
-            pl.when(pl.col("_is_text").fill_null(False))
-            .then(text)
-            .otherwise(pl.col(m.text_value))
-            .alias(m.text_value)
-        )
-        text_code_given_number = (
-            pl.col("_is_text").fill_null(False) & pl.col(m.value).is_not_null() & pl.col(m.text_value).is_null()
-        )
-        found.append(
-            errors_where(
-                df,
-                text_code_given_number,
-                column=m.value,
-                rule=rules.INVALID_TYPE,
-                reason=pl.format(
-                    "{} is a text result ({}); send it in {}",
-                    pl.col(m.code),
-                    pl.col("_allowed").list.join(", "),
-                    pl.lit(m.text_value),
-                ),
-            )
-        )
-    errors = (
-        pl.concat([e for e in found if e.height])
-        if any(e.height for e in found)
-        else empty_errors()
-    )
-    return df.select(typed.columns), errors.sort(LINE)
+    return frame, checks

@@ -1,14 +1,37 @@
-"""Merge validated rows of one file into core tables: new keys inserted, changed rows versioned."""
+"""Write validated rows of one file into a core table: new keys inserted, changed rows versioned.
+
+Two paths, same result. A table's first load (the bulk case: a year of in-process time
+series) writes chunks straight into the empty core table and removes in-file duplicate keys
+afterwards. Later loads stage the file, then compare each row with the current version of
+its key: identical rows are left alone, changed rows move the old version to history.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
+import polars as pl
 
+from rtr.ingest.source import IMPUTED, LINE
 from rtr.warehouse import scalar
 from schemas.columns import Table
 
 STAGE = "_stage"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a file's rows are written while its transaction is open."""
+
+    table: Table
+    direct: bool
+    delivery_id: str
+    source_file: str
+    loaded_at: datetime
+
+    @property
+    def relation(self) -> str:
+        return f"core.{self.table.name}" if self.direct else STAGE
 
 
 @dataclass(frozen=True)
@@ -18,89 +41,143 @@ class MergeCounts:
     unchanged: int
 
 
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _key_match(table: Table, left: str, right: str) -> str:
     # The contract counts an empty key part as a value of its own.
-    return " AND ".join(f'{left}."{k}" IS NOT DISTINCT FROM {right}."{k}"' for k in table.key)
+    return " AND ".join(f"{left}.{_q(k)} IS NOT DISTINCT FROM {right}.{_q(k)}" for k in table.key)
 
 
-def duplicate_key_lines(
-    conn: duckdb.DuckDBPyConnection, table: Table
-) -> list[tuple[int, str, int]]:
-    """(line, key text, count) for every staged row whose key occurs more than once in the file."""
-    keys = ", ".join(f'"{k}"' for k in table.key)
-    key_text = " || ', ' || ".join(
-        f"'{k}=' || coalesce(CAST(\"{k}\" AS VARCHAR), '')" for k in table.key
-    )
-    rows = conn.execute(
-        f"""
-        SELECT _line, {key_text} AS key_text, n FROM (
-            SELECT *, count(*) OVER (PARTITION BY {keys}) AS n FROM {STAGE}
-        ) WHERE n > 1 ORDER BY _line
-        """
-    ).fetchall()
-    return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
-
-
-def drop_lines(conn: duckdb.DuckDBPyConnection, lines: list[int]) -> None:
-    if lines:
-        conn.execute(f"DELETE FROM {STAGE} WHERE _line IN (SELECT unnest(?::BIGINT[]))", [lines])
-
-
-def merge_stage(
+def begin(
     conn: duckdb.DuckDBPyConnection,
     table: Table,
     *,
     delivery_id: str,
     source_file: str,
     loaded_at: datetime,
-) -> MergeCounts:
-    """Apply the staged rows to core.<table>; superseded versions move to core.<table>_history."""
-    cols = ", ".join(f'"{c}"' for c in table.column_names)
-    core = f"core.{table.name}"
-    conn.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _incoming AS
-        SELECT {cols}, _imputed, hash({cols}) AS _row_hash FROM {STAGE}
-        """
+) -> Target:
+    """Choose the path for this file and prepare the stage if needed."""
+    empty = not scalar(conn, f"SELECT count(*) FROM (SELECT 1 FROM core.{table.name} LIMIT 1)")
+    target = Target(table, empty, delivery_id, source_file, loaded_at)
+    if not empty:
+        cols = ", ".join(_q(c) for c in table.column_names)
+        conn.execute(
+            f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT {cols}, "
+            f"0::BIGINT AS _source_line, NULL::VARCHAR AS _imputed FROM core.{table.name} LIMIT 0"
+        )
+    return target
+
+
+def write_chunk(conn: duckdb.DuckDBPyConnection, target: Target, accepted: pl.DataFrame) -> None:
+    cols = [*target.table.column_names]
+    frame = accepted.select(*cols, pl.col(LINE).alias("_source_line"), IMPUTED)
+    conn.register("_chunk", frame)
+    try:
+        names = ", ".join(_q(c) for c in cols)
+        if target.direct:
+            conn.execute(
+                f"INSERT INTO core.{target.table.name} ({names}, _delivery_id, _source_file, _loaded_at, "
+                f"_version, _source_line, _imputed) SELECT {names}, ?, ?, ?::TIMESTAMP, 1, _source_line, "
+                "_imputed FROM _chunk",
+                [target.delivery_id, target.source_file, target.loaded_at],
+            )
+        else:
+            conn.execute(f"INSERT INTO {STAGE} SELECT * FROM _chunk")
+    finally:
+        conn.unregister("_chunk")
+
+
+def duplicate_key_lines(
+    conn: duckdb.DuckDBPyConnection, target: Target
+) -> list[tuple[int, str, int]]:
+    """(line, key text, count) for every row of this file whose key occurs more than once in it."""
+    table = target.table
+    rows_of_file = (
+        f"(SELECT * FROM core.{table.name} WHERE _loaded_at = ?::TIMESTAMP AND _source_file = ?)"
+        if target.direct
+        else STAGE
     )
-    match = _key_match(table, "c", "i")
+    params: list[object] = [target.loaded_at, target.source_file] if target.direct else []
+    keys = ", ".join(_q(k) for k in table.key)
+    # A hash aggregate finds the (rare) duplicated keys cheaply; only those are joined back.
+    conn.execute(
+        f"CREATE OR REPLACE TEMP TABLE _dup_keys AS "
+        f"SELECT {keys}, count(*) AS n FROM {rows_of_file} GROUP BY ALL HAVING count(*) > 1",
+        params,
+    )
+    if not scalar(conn, "SELECT count(*) FROM _dup_keys"):
+        return []
+    key_text = " || ', ' || ".join(
+        f"'{k}=' || coalesce(CAST(s.{_q(k)} AS VARCHAR), '')" for k in table.key
+    )
+    rows = conn.execute(
+        f"SELECT s._source_line, {key_text}, d.n FROM {rows_of_file} s "
+        f"JOIN _dup_keys d ON {_key_match(table, 's', 'd')} ORDER BY s._source_line",
+        params,
+    ).fetchall()
+    return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+def drop_lines(conn: duckdb.DuckDBPyConnection, target: Target, lines: list[int]) -> None:
+    if not lines:
+        return
+    if target.direct:
+        conn.execute(
+            f"DELETE FROM core.{target.table.name} WHERE _loaded_at = ?::TIMESTAMP AND _source_file = ? "
+            "AND _source_line IN (SELECT unnest(?::BIGINT[]))",
+            [target.loaded_at, target.source_file, lines],
+        )
+    else:
+        conn.execute(
+            f"DELETE FROM {STAGE} WHERE _source_line IN (SELECT unnest(?::BIGINT[]))", [lines]
+        )
+
+
+def finish(conn: duckdb.DuckDBPyConnection, target: Target) -> MergeCounts:
+    """Apply the staged rows (staged path); count what the direct path wrote."""
+    table = target.table
+    core = f"core.{table.name}"
+    if target.direct:
+        n = scalar(
+            conn,
+            f"SELECT count(*) FROM {core} WHERE _loaded_at = ?::TIMESTAMP AND _source_file = ?",
+            [target.loaded_at, target.source_file],
+        )
+        return MergeCounts(inserted=int(n or 0), corrected=0, unchanged=0)
+    same = " AND ".join(f"i.{_q(c)} IS NOT DISTINCT FROM c.{_q(c)}" for c in table.column_names)
     conn.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _matched AS
-        SELECT i._row_hash AS new_hash, c._row_hash AS old_hash, c._version AS old_version,
-               {", ".join(f'i."{k}"' for k in table.key)}
-        FROM _incoming i JOIN {core} c ON {match}
+        SELECT i._source_line, c.rowid AS core_rowid, c._version AS old_version, ({same}) AS is_same
+        FROM {STAGE} i JOIN {core} c ON {_key_match(table, "c", "i")}
         """
     )
-    unchanged = int(scalar(conn, "SELECT count(*) FROM _matched WHERE new_hash = old_hash") or 0)
-    changed_match = _key_match(table, "c", "m")
     conn.execute(
-        f"""
-        INSERT INTO {core}_history
-        SELECT c.*, ?::TIMESTAMP FROM {core} c JOIN _matched m ON {changed_match}
-        WHERE m.new_hash <> m.old_hash
-        """,
-        [loaded_at],
+        f"INSERT INTO {core}_history SELECT c.*, ?::TIMESTAMP FROM {core} c "
+        "WHERE c.rowid IN (SELECT core_rowid FROM _matched WHERE NOT is_same)",
+        [target.loaded_at],
     )
     conn.execute(
-        f"""
-        DELETE FROM {core} c USING _matched m
-        WHERE {changed_match} AND m.new_hash <> m.old_hash
-        """
+        f"DELETE FROM {core} WHERE rowid IN (SELECT core_rowid FROM _matched WHERE NOT is_same)"
     )
-    incoming_match = _key_match(table, "m", "i")
-    written = scalar(
-        conn,
+    names = ", ".join(_q(c) for c in table.column_names)
+    conn.execute(
         f"""
-        INSERT INTO {core}
-        SELECT {", ".join(f'i."{c}"' for c in table.column_names)},
-               ?, ?, ?::TIMESTAMP, coalesce(m.old_version, 0) + 1, i._row_hash, i._imputed
-        FROM _incoming i LEFT JOIN _matched m ON {incoming_match}
-        WHERE m.new_hash IS NULL OR m.new_hash <> m.old_hash
+        INSERT INTO {core} ({names}, _delivery_id, _source_file, _loaded_at, _version, _source_line, _imputed)
+        SELECT {", ".join(f"i.{_q(c)}" for c in table.column_names)}, ?, ?, ?::TIMESTAMP,
+               coalesce(m.old_version, 0) + 1, i._source_line, i._imputed
+        FROM {STAGE} i LEFT JOIN _matched m ON i._source_line = m._source_line
+        WHERE m._source_line IS NULL OR NOT m.is_same
         """,
-        [delivery_id, source_file, loaded_at],
+        [target.delivery_id, target.source_file, target.loaded_at],
     )
-    corrected = int(scalar(conn, "SELECT count(*) FROM _matched WHERE new_hash <> old_hash") or 0)
+    counts = conn.execute(
+        "SELECT count(*) FILTER (WHERE is_same), count(*) FILTER (WHERE NOT is_same) FROM _matched"
+    ).fetchall()[0]
+    staged = int(scalar(conn, f"SELECT count(*) FROM {STAGE}") or 0)
+    unchanged, corrected = int(counts[0]), int(counts[1])
     return MergeCounts(
-        inserted=int(written or 0) - corrected, corrected=corrected, unchanged=unchanged
+        inserted=staged - unchanged - corrected, corrected=corrected, unchanged=unchanged
     )

@@ -14,6 +14,10 @@ REJECT_COLUMN = "_reject_column"
 REJECT_VALUE = "_reject_value"
 """Optional columns an adapter sets on rows it could not map; ingestion quarantines those rows."""
 
+DERIVED = "_derived"
+"""Optional boolean column marking rows an adapter derived (e.g. a best overall response the
+sender did not give); they are written but not counted as lines read."""
+
 IMPUTED = "_imputed"
 """Optional column naming values an adapter imputed (e.g. 'onset_date: day imputed as 01')."""
 

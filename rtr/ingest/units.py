@@ -37,8 +37,14 @@ def is_canonical(path: Path) -> bool:
 
 
 def file_units(path: Path, *, siblings: Sequence[Path], profile: Any = None) -> FileUnits:
-    """Open ``path`` as canonical or through an adapter; refuse it if no reader knows it."""
-    if is_canonical(path) and profile is None:
+    """Open ``path`` as canonical, through a source profile, or through a standard adapter."""
+    if profile is not None and profile.matches(path):
+        from rtr import adapters
+
+        return FileUnits(
+            "profile", _units(path, adapters.read_standard(path, fmt="profile", profile=profile))
+        )
+    if is_canonical(path):
         f = open_canonical(path)
         table = TABLES[path.stem.lower()]
         check_columns(path, table, f.columns)
@@ -46,10 +52,10 @@ def file_units(path: Path, *, siblings: Sequence[Path], profile: Any = None) -> 
         notes = [f"ignored columns not in the contract: {', '.join(unknown)}"] if unknown else []
         chunks = (c.drop([u for u in unknown if u in c.columns]) for c in f.chunks())
         return FileUnits("canonical", [Unit(table, f.columns, chunks, f.encoding, notes)])
-    from rtr import adapters  # adapters pull in heavy readers only when a standard file arrives
+    from rtr import adapters  # standard-format readers load only when such a file arrives
 
     fmt = adapters.detect_format(path)
-    if fmt in ("other", "manifest", "define_xml", "profile"):
+    if fmt in ("other", "manifest", "define_xml"):
         raise RefusedFile(
             rules.UNKNOWN_TABLE,
             f"{path.name} is not a contract table (expected e.g. lots.csv) nor a known standard "
@@ -57,8 +63,13 @@ def file_units(path: Path, *, siblings: Sequence[Path], profile: Any = None) -> 
         )
     if path.stat().st_size == 0:
         raise RefusedFile(rules.EMPTY_FILE, f"{path.name} is empty (0 bytes)")
-    tables = adapters.read_standard(path, fmt=fmt, siblings=siblings, profile=profile)
-    return FileUnits(fmt, [_unit_from_source(path, t) for t in tables])
+    return FileUnits(
+        fmt, _units(path, adapters.read_standard(path, fmt=fmt, siblings=siblings, profile=profile))
+    )
+
+
+def _units(path: Path, tables: list[SourceTable]) -> list[Unit]:
+    return [_unit_from_source(path, t) for t in tables]
 
 
 def _unit_from_source(path: Path, source: SourceTable) -> Unit:

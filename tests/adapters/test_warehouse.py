@@ -90,19 +90,12 @@ def test_every_quarantined_row_has_a_rule_and_a_reason(warehouse: Path) -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True, reason="rtr.ingest.units refuses files detected as 'profile' (lead's fix pending)"
-)
 def test_bioprocess_workbook_is_loaded_through_its_profile(warehouse: Path) -> None:
     with _con(warehouse) as con:
         n = con.execute("SELECT count(*) FROM core.in_process_timeseries").fetchall()[0][0]
     assert n > 1000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rtr.ingest refuses a file whose records all belong to unmapped domains as empty (lead's fix pending)",
-)
 def test_ts_xpt_legacy_encoding_is_recorded_in_audit_loads(warehouse: Path) -> None:
     with _con(warehouse) as con:
         rows = con.execute(

@@ -203,7 +203,7 @@ def test_a_crash_in_the_middle_of_a_file_leaves_the_warehouse_as_it_was(
         wh.delivery("manufacturing", "D2") / "lots.csv",
         [LOT | {"disposition": "rejected"}, LOT | {"lot_id": "L9", "release_date": "bad"}],
     )
-    real_merge = merge.merge_stage
+    real_merge = merge.finish
 
     def merge_then_fail(*args, **kwargs):  # type: ignore[no-untyped-def]
         real_merge(
@@ -211,7 +211,7 @@ def test_a_crash_in_the_middle_of_a_file_leaves_the_warehouse_as_it_was(
         )  # rows already written to core and history inside the transaction
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(merge, "merge_stage", merge_then_fail)
+    monkeypatch.setattr(merge, "finish", merge_then_fail)
     with pytest.raises(RuntimeError, match="power cut"):
         wh.ingest()
 
@@ -237,13 +237,13 @@ def test_a_killed_load_process_leaves_no_partial_file(wh: Warehouse, tmp_path: P
         "from pathlib import Path\n"
         "from rtr.ingest import merge\n"
         "from rtr.ingest.run import ingest_path\n"
-        "real = merge.merge_stage\n"
+        "real = merge.finish\n"
         "def slow(*a, **k):\n"
         "    out = real(*a, **k)\n"
         "    print('merged', flush=True)\n"
         "    time.sleep(60)\n"
         "    return out\n"
-        "merge.merge_stage = slow\n"
+        "merge.finish = slow\n"
         f"ingest_path(Path({str(wh.landing)!r}), warehouse_path=Path({str(wh.path)!r}), "
         f"archive_dir=Path({str(wh.archive)!r}))\n"
     )

@@ -1,0 +1,160 @@
+"""Ingest speed and memory: rtr against DuckDB's own Parquet load, and a 10^4-patient delivery.
+
+Run: `.venv/bin/python -m benchmarks.bench_ingest [--rows 5000000] [--patients 10000]`.
+Each measurement runs in its own process so that peak memory (ru_maxrss) is that phase's alone.
+"""
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+MEASURES = (
+    ("viable_cell_density", "cells/mL", 1e6, 4e5),
+    ("viability_pct", "%", 90.0, 4.0),
+    ("glucose_g_l", "g/L", 3.0, 0.6),
+    ("lactate_g_l", "g/L", 1.2, 0.4),
+    ("ph", "pH", 7.2, 0.08),
+    ("do_pct", "%", 45.0, 8.0),
+    ("temperature_c", "degC", 37.0, 0.2),
+)
+
+
+def write_timeseries(path: Path, rows: int, seed: int = 1) -> None:
+    """A CDMO's in-process export: lots x minutes x measures, as typed Parquet."""
+    rng = np.random.default_rng(seed)
+    per_lot = 14 * 24 * 60 // 5  # 5-minute readings over 14 days
+    n = rows // len(MEASURES)
+    idx = np.arange(n)
+    lot = idx // per_lot
+    minute = (idx % per_lot) * 5
+    start = np.datetime64("2025-01-01T00:00:00")
+    frames = []
+    for code, unit, centre, spread in MEASURES:
+        frames.append(
+            pl.DataFrame(
+                {
+                    "lot_id": pl.Series([f"LOT-{i:06d}" for i in range(lot.max() + 1)])[lot],
+                    "observed_at": (start + minute.astype("timedelta64[m]")).astype(
+                        "datetime64[us]"
+                    ),
+                    "measure_code": code,
+                    "value": rng.normal(centre, spread, n).clip(0, 100 if unit == "%" else None),
+                    "unit": unit,
+                }
+            )
+        )
+    pl.concat(frames).write_parquet(path, row_group_size=500_000)
+
+
+def phase_duckdb(parquet: Path, db: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("CREATE TABLE t AS SELECT * FROM read_parquet(?)", [str(parquet)]).fetchall()
+
+
+def phase_rtr(landing: Path, db: Path, archive: Path) -> None:
+    from rtr.ingest.run import ingest_path
+
+    results = ingest_path(landing, warehouse_path=db, archive_dir=archive)
+    bad = [r for r in results if r.outcome not in ("accepted",)]
+    if bad:
+        raise SystemExit(f"benchmark delivery was not fully accepted: {bad}")
+
+
+def _child(args: argparse.Namespace) -> None:
+    start = time.perf_counter()
+    if args.phase == "duckdb":
+        phase_duckdb(Path(args.parquet), Path(args.db))
+    else:
+        phase_rtr(Path(args.landing), Path(args.db), Path(args.archive))
+    elapsed = time.perf_counter() - start
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": round(elapsed, 2), "peak_mib": round(peak_mib)}))
+
+
+def _run(*argv: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_ingest", "--child", *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=("duckdb", "rtr"))
+    parser.add_argument("--parquet")
+    parser.add_argument("--landing")
+    parser.add_argument("--db")
+    parser.add_argument("--archive")
+    args = parser.parse_args()
+    if args.child:
+        _child(args)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        delivery = root / "landing" / "manufacturing" / "TS1"
+        delivery.mkdir(parents=True)
+        parquet = delivery / "in_process_timeseries.parquet"
+        write_timeseries(parquet, args.rows)
+        rows = pl.scan_parquet(parquet).select(pl.len()).collect().item()
+        duck = _run(
+            "--phase", "duckdb", "--parquet", str(parquet), "--db", str(root / "duck.duckdb")
+        )
+        ours = _run(
+            "--phase",
+            "rtr",
+            "--landing",
+            str(root / "landing"),
+            "--db",
+            str(root / "rtr.duckdb"),
+            "--archive",
+            str(root / "archive"),
+        )
+        print(f"in-process Parquet, {rows:,} rows")
+        print(
+            f"  DuckDB CREATE TABLE AS read_parquet: {duck['seconds']:.2f} s, peak {duck['peak_mib']} MiB"
+        )
+        print(
+            f"  rtr ingest (validate, convert, version, audit): {ours['seconds']:.2f} s, "
+            f"peak {ours['peak_mib']} MiB, ratio {ours['seconds'] / duck['seconds']:.2f}x"
+        )
+        if args.patients:
+            from sample_data import generate_cohort, write_deliveries
+
+            t0 = time.perf_counter()
+            cohort = generate_cohort(seed=11, n_autologous=args.patients, n_allogeneic=0)
+            write_deliveries(cohort, root / "cohort")
+            generated = time.perf_counter() - t0
+            full = _run(
+                "--phase",
+                "rtr",
+                "--landing",
+                str(root / "cohort"),
+                "--db",
+                str(root / "c.duckdb"),
+                "--archive",
+                str(root / "archive2"),
+            )
+            print(
+                f"cohort delivery, {args.patients:,} patients and lots (generated in {generated:.1f} s)"
+            )
+            print(f"  rtr ingest: {full['seconds']:.2f} s, peak {full['peak_mib']} MiB")
+
+
+if __name__ == "__main__":
+    main()
