@@ -101,16 +101,26 @@ def _names_other_site(frame: pl.DataFrame, other_sites: set[str]) -> pl.Expr:
     return pl.any_horizontal(hits)
 
 
+def _site_ids(snap: WarehouseSnapshot) -> set[str]:
+    """Every treating site named in subjects or linked infusions."""
+    sites: set[str] = set()
+    for name in ("core.subjects", "linked.infusion_product_outcome"):
+        frame = snap.rows(name)
+        if "site_id" in frame.columns:
+            sites |= set(frame["site_id"].drop_nulls().to_list())
+    return sites
+
+
 def scope_to_site(snap: WarehouseSnapshot, site: str) -> WarehouseSnapshot:
     """A snapshot holding only what a report for hospital ``site`` may show."""
     mine, others = _site_subjects(snap, site)
+    all_sites = _site_ids(snap)
+    if not mine and all_sites:
+        raise ValueError(
+            f"site {site!r} has no patients in the warehouse; choose one of {sorted(all_sites)}"
+        )
     lots, colls = _site_lots(snap, mine)
-    all_sites = set(
-        snap.rows("core.subjects").get_column("site_id", default=pl.Series([])).to_list()
-    )
-    if "site_id" in snap.rows("linked.infusion_product_outcome").columns:
-        all_sites |= set(snap.rows("linked.infusion_product_outcome")["site_id"].to_list())
-    other_sites = {s for s in all_sites if s and s != site}
+    other_sites = all_sites - {site}
     scoped = WarehouseSnapshot()
     site_deliveries: set[str] = set()
     shared_deliveries: set[str] = set()

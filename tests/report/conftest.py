@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -31,3 +32,25 @@ def site_h01(
 ) -> Path:
     """The report scoped to site H01; returns index.html."""
     return build_site(warehouse[0], tmp_path_factory.mktemp("site_h01") / "report", site="H01")
+
+
+@pytest.fixture(scope="session")
+def pipeline_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse built from a small sample cohort by the ingest and link layers."""
+    pytest.importorskip("rtr.link", reason="the link layer is not available yet")
+    from rtr.ingest.run import ingest_path
+    from rtr.link import build_linked_tables
+    from sample_data.cohort import generate_cohort
+    from sample_data.writing import write_deliveries
+
+    home = tmp_path_factory.mktemp("e2e")
+    cohort = generate_cohort(seed=11, n_autologous=36, n_allogeneic=9)
+    write_deliveries(cohort, home / "landing")
+    warehouse = home / "warehouse.duckdb"
+    ingest_path(home / "landing", warehouse_path=warehouse, archive_dir=home / "archive")
+    conn = duckdb.connect(str(warehouse))
+    try:
+        build_linked_tables(conn)
+    finally:
+        conn.close()
+    return warehouse

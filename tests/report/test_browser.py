@@ -88,3 +88,23 @@ def test_patient_search_finds_a_patient_on_any_index_page(browser, site: Path) -
     assert links.count() == 1
     assert links.first.get_attribute("href") == "SUBJ-0017.html"
     assert errors == []
+
+
+def test_pipeline_built_site_loads_cleanly_in_the_browser(
+    browser, pipeline_warehouse: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from rtr.report import build_site
+
+    index = build_site(pipeline_warehouse, tmp_path / "site")
+    patient = sorted(p for p in (index.parent / "patients").glob("SUBJ-*.html"))[0]
+    lot = sorted(
+        p for p in (index.parent / "lots").glob("*.html") if not p.stem.startswith("index-")
+    )[0]
+    for name, page_path in (
+        ("pipeline-index", index),
+        ("pipeline-patient", patient),
+        ("pipeline-lot", lot),
+    ):
+        errors, remote, page = _visit(browser, page_path.as_uri(), SCREENSHOTS / f"{name}.png")
+        assert errors == [] and remote == [], name
+        page.close()  # type: ignore[attr-defined]

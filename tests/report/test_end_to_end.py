@@ -8,32 +8,8 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import pytest
 
 from rtr.report import build_site
-
-pipeline = pytest.importorskip("rtr.link", reason="the link layer is not available yet")
-
-
-@pytest.fixture(scope="module")
-def pipeline_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A warehouse built from a small sample cohort by the ingest and link layers."""
-    from rtr.ingest.run import ingest_path
-    from rtr.link import build_linked_tables
-    from sample_data.cohort import generate_cohort
-    from sample_data.writing import write_deliveries
-
-    home = tmp_path_factory.mktemp("e2e")
-    cohort = generate_cohort(seed=11, n_autologous=36, n_allogeneic=9)
-    write_deliveries(cohort, home / "landing")
-    warehouse = home / "warehouse.duckdb"
-    ingest_path(home / "landing", warehouse_path=warehouse, archive_dir=home / "archive")
-    conn = duckdb.connect(str(warehouse))
-    try:
-        build_linked_tables(conn)
-    finally:
-        conn.close()
-    return warehouse
 
 
 def _subjects(warehouse: Path) -> pl.DataFrame:
@@ -62,7 +38,9 @@ def test_pipeline_warehouse_gives_a_page_per_patient_with_timeline_and_cqas(pipe
     assert "not yet available" in findings
 
 
-def test_pipeline_site_report_holds_only_that_sites_subjects(pipeline_warehouse: Path, tmp_path: Path) -> None:
+def test_pipeline_site_report_holds_only_that_sites_subjects(
+    pipeline_warehouse: Path, tmp_path: Path
+) -> None:
     subjects = _subjects(pipeline_warehouse)
     site = subjects["site_id"].mode().sort()[0]
     index = build_site(pipeline_warehouse, tmp_path / "site", site=site)

@@ -92,3 +92,10 @@ def test_sanitise_drops_identifier_columns_and_masks_emails_and_phone_numbers() 
     clean = sanitise(frame)
     assert clean.columns == ["subject_id", "value"]
     assert clean["value"].to_list() == ["write to [masked]", "call [masked] now"]
+
+
+def test_unknown_site_is_refused_with_the_known_sites(warehouse, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from rtr.report import build_site
+
+    with pytest.raises(ValueError, match=r"choose one of \['H01', 'H02', 'H03'\]"):
+        build_site(warehouse[0], tmp_path / "r", site="H99")
