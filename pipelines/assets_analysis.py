@@ -101,7 +101,7 @@ def analysis_tables(
         catalog = conn.sql("SELECT * FROM linked.feature_catalog").pl()
         lots = conn.sql("SELECT * FROM linked.lot_features").pl()
         specs = conn.sql(SPECS_SQL).pl()
-    tables = run_all(data, catalog, lots, specs, run_id=context.run_id, seed=config.seed)
+    tables = run_all(data, catalog, lots, specs, run_id=context.run.run_id, seed=config.seed)
     unknown = sorted(set(tables) - set(ANALYSIS_TABLES))
     if unknown:
         context.log.warning(

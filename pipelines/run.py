@@ -86,16 +86,19 @@ def summarise(result: dg.ExecuteInProcessResult, all_keys: list[dg.AssetKey]) ->
     )
 
 
-def run_everything(settings: Settings, *, seed: int | None = None) -> RunSummary:
+def run_everything(
+    settings: Settings, *, seed: int | None = None, log_level: str = "WARNING"
+) -> RunSummary:
     """Ingest the landing zone, link, analyse and report in one in-process run.
 
     Runs against the project's Dagster instance (settings.dagster_home), so the warehouse pool
     limit keeps it from writing while another run does, and the run shows in `rtr ui`.
     """
     home = ensure_dagster_home(settings.dagster_home)
-    run_config = (
-        {"ops": {"analysis_tables": {"config": {"seed": seed}}}} if seed is not None else None
-    )
+    # The console shows warnings only; every event is still in the instance for `rtr ui`.
+    run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if seed is not None:
+        run_config["ops"] = {"analysis_tables": {"config": {"seed": seed}}}
     with dg.DagsterInstance.from_config(str(home)) as instance:
         result = dg.materialize(
             [*ASSETS, *all_checks()],

@@ -36,6 +36,55 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipelines.run import run_everything  # Dagster loads only for this command
+
+    settings = _settings(args)
+    if not settings.landing.exists():
+        print(
+            f"rtr run: landing zone {settings.landing} does not exist; pass --landing DIR",
+            file=sys.stderr,
+        )
+        return 2
+    summary = run_everything(settings, seed=args.seed)
+    for line in summary.lines():
+        print(line)
+    return 0 if summary.success else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines.run import run_everything
+    from rtr.demo import print_summary, stage_demo_landing
+
+    settings = _settings(args)
+    landing = stage_demo_landing(settings)
+    print(f"rtr demo: bundled sample deliveries staged in {landing}")
+    summary = run_everything(settings)
+    for line in summary.lines():
+        print(line)
+    print_summary(settings)
+    if summary.report_index:
+        print(f"\nReport: {summary.report_index}")
+    return 0 if summary.success else 1
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    import os
+
+    from pipelines.ui import ensure_folders, ui_command, ui_environment
+
+    settings = _settings(args)
+    ensure_folders(settings)
+    env = ui_environment(settings)
+    argv = ui_command(host=args.host, port=args.port)
+    print(
+        f"rtr ui: http://{args.host}:{args.port} (DAGSTER_HOME={env['DAGSTER_HOME']})", flush=True
+    )
+    # exec, not a child: Ctrl-C and SIGTERM then reach `dagster dev` itself and stop it cleanly.
+    os.execve(argv[0], argv, env)
+    return 0  # not reached
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rtr", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -48,6 +97,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="exit 1 if any row was quarantined or file refused"
     )
     ingest.set_defaults(func=cmd_ingest)
+
+    run = sub.add_parser(
+        "run", help="ingest the landing zone, link, analyse and report (in-process)"
+    )
+    run.add_argument("--landing", type=Path)
+    run.add_argument("--warehouse", type=Path)
+    run.add_argument("--reports", type=Path)
+    run.add_argument("--seed", type=int, help="seed for the analyses' resampling and models")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="run everything on the bundled sample deliveries")
+    demo.set_defaults(func=cmd_demo)
+
+    ui = sub.add_parser(
+        "ui", help="start the Dagster UI on this machine with the project's DAGSTER_HOME"
+    )
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--landing", type=Path)
+    ui.add_argument("--warehouse", type=Path)
+    ui.add_argument("--reports", type=Path)
+    ui.set_defaults(func=cmd_ui)
     return parser
 
 

@@ -3,6 +3,7 @@
 import json
 
 import dagster as dg
+import duckdb
 import pytest
 
 from pipelines.definitions import build_definitions
@@ -110,3 +111,19 @@ def test_sensor_waits_for_a_delivery_that_is_still_being_copied(settings):
 def test_sensor_skips_when_the_landing_zone_does_not_exist(settings):
     result = _tick(build_definitions(settings, settle_seconds=0), None)
     assert result.run_requests == []
+
+
+def test_sensor_run_request_ingests_only_its_delivery(settings):
+    defs = build_definitions(settings, settle_seconds=0)
+    write_delivery(settings.landing, "manufacturing", "M001", MANUFACTURING)
+    write_delivery(settings.landing, "clinical", "K001", CLINICAL)
+    request = next(r for r in _tick(defs, None).run_requests if r.run_key.startswith("clinical/"))
+
+    result = defs.resolve_job_def("ingest_job").execute_in_process(run_config=request.run_config)
+
+    assert result.success
+    with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
+        delivered = conn.execute("SELECT DISTINCT delivery_id FROM audit.loads").fetchall()
+        lots = conn.execute("SELECT count(*) FROM core.lots").fetchall()[0][0]
+    assert delivered == [("K001",)]
+    assert lots == 0
