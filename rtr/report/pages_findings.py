@@ -13,7 +13,7 @@ FINDING_COLUMNS = ["feature", "feature_kind", "effect_measure", "estimate", "ci_
                    "p_value", "q_value", "n", "adjusted_for", "method"]  # fmt: skip
 # Keys that identify one row of each analysis table, so tests can check every number against it.
 KEYS = {
-    "findings": ("outcome", "feature", "effect_measure"),
+    "findings": ("outcome", "feature", "effect_measure", "method"),
     "patient_groups": ("outcome", "rule"),
     "spec_ranges": ("cqa", "outcome"),
     "model_performance": ("outcome", "model", "metric"),

@@ -87,9 +87,10 @@ def write_quality_page(snap: WarehouseSnapshot, writer: PageWriter) -> None:
         if "kind" in issues.columns else pl.DataFrame()  # fmt: skip
     ctx: dict[str, Any] = {
         "loads_known": snap.get("audit.loads") is not None,
-        "deliveries": table_view(deliveries(loads), source="deliveries"),
+        "deliveries": table_view(deliveries(loads), source="deliveries", key=("delivery_id",)),
         "files": table_view(loads.sort("loaded_at", descending=True) if "loaded_at" in loads.columns
-                            else loads, source="audit.loads", limit=DETAIL_LIMIT),
+                            else loads, source="audit.loads", key=("delivery_id", "file", "loaded_at"),
+                            limit=DETAIL_LIMIT),
         "quarantine_known": snap.get("audit.quarantine") is not None,
         "quarantine_summary": table_view(quarantine_summary(quarantine), source="quarantine-summary"),
         "quarantine": table_view(quarantine, source="audit.quarantine", limit=DETAIL_LIMIT),

@@ -40,6 +40,12 @@ def table_view(
     if frame is None:
         return TableView([], [], [], source, 0)
     cols = [c for c in (columns or frame.columns) if c in frame.columns]
+    key = tuple(k for k in key if k in frame.columns)
+    if source and not key:
+        # Without a natural key, each row carries its position in the source table, so every
+        # shown number can be traced back to its warehouse row.
+        frame = frame.with_row_index("_row")
+        key = ("_row",)
     shown = frame if limit is None else frame.head(limit)
     records = shown.select(cols + [k for k in key if k not in cols]).to_dicts()
     view = records_view(records, columns=cols, source=source, key=key, links=links)
