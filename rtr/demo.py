@@ -1,0 +1,74 @@
+"""`rtr demo`: the whole pipeline on the bundled sample deliveries, with a short printed summary."""
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+
+import sample_data
+from rtr import warehouse
+from rtr.config import Settings
+
+DEMO_DELIVERIES = Path(sample_data.__file__).parent / "demo"
+
+
+def stage_demo_landing(settings: Settings) -> Path:
+    """Copy the bundled deliveries into the landing zone, as senders would drop them."""
+    for sender in ("manufacturing", "clinical"):
+        source = DEMO_DELIVERIES / sender
+        if source.exists():
+            shutil.copytree(source, settings.landing / sender, dirs_exist_ok=True)
+    return settings.landing
+
+
+def print_summary(settings: Settings, *, findings_per_outcome: int = 3) -> None:
+    """Loads, link issues and the top adjusted findings per outcome, read from the warehouse."""
+    with warehouse.reader(settings.warehouse) as conn:
+        tables = {
+            r[0]
+            for r in conn.execute(
+                "SELECT table_schema || '.' || table_name FROM information_schema.tables"
+            ).fetchall()
+        }
+        loads = conn.sql(
+            "SELECT outcome, count(*) AS files, sum(rows_accepted) AS rows_accepted, "
+            "sum(rows_quarantined) AS rows_quarantined FROM audit.loads GROUP BY ALL "
+            "ORDER BY outcome"
+        ).pl()
+        print("\nDeliveries")
+        for r in loads.iter_rows(named=True):
+            print(
+                f"  {r['outcome']:<20} {r['files']:>4} files  {r['rows_accepted'] or 0:>9} rows accepted"
+                f"  {r['rows_quarantined'] or 0:>6} quarantined"
+            )
+        if "linked.infusion_product_outcome" in tables:
+            n = conn.execute(
+                "SELECT count(*), count(DISTINCT subject_id), count(DISTINCT lot_id) "
+                "FROM linked.infusion_product_outcome"
+            ).fetchall()[0]
+            print(f"\nChain of identity: {n[0]} infusions linked ({n[1]} patients, {n[2]} lots)")
+        if "linked.link_issues" in tables:
+            issues = conn.sql(
+                "SELECT kind, severity, count(*) AS n FROM linked.link_issues "
+                "GROUP BY ALL ORDER BY n DESC"
+            ).pl()
+            if issues.height == 0:
+                print("  no link issues")
+            for r in issues.iter_rows(named=True):
+                print(f"  {r['kind']:<34} {r['severity']:<8} {r['n']:>4}")
+        if "analysis.findings" in tables:
+            _print_findings(conn.sql("SELECT * FROM analysis.findings").pl(), findings_per_outcome)
+
+
+def _print_findings(findings: pl.DataFrame, per_outcome: int) -> None:
+    from analyses import top_findings
+
+    top = top_findings(findings, n=per_outcome)
+    print("\nTop adjusted associations per outcome (associations, not causal effects)")
+    for outcome, rows in top.group_by("outcome", maintain_order=True):
+        print(f"  {outcome[0]}")
+        for r in rows.iter_rows(named=True):
+            print(
+                f"    {r['feature']:<40} {r['effect_measure']:<22} {r['estimate']:>6.2f} "
+                f"[{r['ci_low']:.2f}, {r['ci_high']:.2f}]  q={r['q_value']:.3g}  n={r['n']}"
+            )
