@@ -1,0 +1,1 @@
+"""The rtr Dagster code location: assets per layer, checks, sensor, schedule (see README.md)."""

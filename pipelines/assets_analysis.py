@@ -1,6 +1,7 @@
 """Analysis layer: findings, mediation, groups, spec ranges, models and monitoring tables."""
 
 import dagster as dg
+import duckdb
 import polars as pl
 
 from pipelines.layers import (
@@ -59,7 +60,7 @@ def _specs() -> list[dg.AssetSpec]:
     ]  # fmt: skip
 
 
-def write_analysis_tables(conn, tables: dict[str, pl.DataFrame]) -> None:  # type: ignore[no-untyped-def]
+def write_analysis_tables(conn: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]) -> None:
     """Replace analysis.<name> with each frame, all in one transaction; drop tables not returned."""
     conn.execute("BEGIN TRANSACTION")
     try:
