@@ -68,6 +68,10 @@ def main() -> None:
         total, pages, largest = _size(index.parent)
         print(f"{label}: {seconds:.1f} s, {pages} pages, {total / 2**20:.1f} MiB, "
               f"largest page {largest / 2**10:.0f} KiB, index {index}")  # fmt: skip
+        print("  stages: " + ", ".join(
+            line.replace("_seconds=", " ") + " s"
+            for line in (index.parent / ".rtr-report").read_text().splitlines() if "_seconds=" in line
+        ))  # fmt: skip
         if args.browser and site is None:
             _load_times(index.parent)
 
