@@ -152,14 +152,21 @@ def test_every_rejected_row_of_every_external_file_carries_a_reason() -> None:
     for folder in (PILOT, PHARMAVERSE, DATASET_JSON):
         for t in read_folder(folder):
             if REJECT_RULE in t.frame.columns:
-                assert t.frame.filter(pl.col(REJECT_RULE).is_not_null() & pl.col(REJECT_REASON).is_null()).height == 0
+                assert (
+                    t.frame.filter(
+                        pl.col(REJECT_RULE).is_not_null() & pl.col(REJECT_REASON).is_null()
+                    ).height
+                    == 0
+                )
 
 
 def test_no_birth_date_of_the_sdtm_files_reaches_any_frame() -> None:
     births = set(pl.read_csv(PHARMAVERSE / "dm.csv", infer_schema=False)["BRTHDTC"].drop_nulls())
     for t in read_folder(PHARMAVERSE):
         assert "BRTHDTC" not in t.frame.columns
-        cells = {v for col in t.frame.select(pl.col(pl.String)).iter_columns() for v in col.drop_nulls()}
+        cells = {
+            v for col in t.frame.select(pl.col(pl.String)).iter_columns() for v in col.drop_nulls()
+        }
         assert not (cells & births)
 
 

@@ -36,7 +36,9 @@ def test_sdtm_delivery_reads_back_as_the_canonical_clinical_tables(
         )
 
 
-def test_sdtm_delivery_has_no_rejected_rows(cohort_tables: dict[str, pl.DataFrame], tmp_path: Path) -> None:
+def test_sdtm_delivery_has_no_rejected_rows(
+    cohort_tables: dict[str, pl.DataFrame], tmp_path: Path
+) -> None:
     write_sdtm_delivery(cohort_tables, tmp_path, fmt="dataset_json")
     rejected = [
         t.frame.filter(pl.col("_reject_rule").is_not_null())
