@@ -1,0 +1,83 @@
+"""Imports go one way (pipelines -> rtr -> analyses -> schemas); pure layers touch no files or environment."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FORBIDDEN = {
+    "schemas": {"dagster", "rtr", "analyses", "pipelines", "duckdb", "sample_data"},
+    "analyses": {"dagster", "rtr", "pipelines", "duckdb", "sample_data"},
+    "rtr": {"pipelines"},
+}
+# Reading the environment or the file system belongs to rtr/pipelines, never to pure layers.
+IMPURE_CALLS = {"open", "getenv"}
+IMPURE_ATTRIBUTES = {
+    "environ",
+    "read_text",
+    "write_text",
+    "read_bytes",
+    "write_bytes",
+    "read_csv",
+    "read_parquet",
+    "write_parquet",
+    "write_csv",
+    "scan_csv",
+    "scan_parquet",
+}
+
+
+# The command line is the outermost shell: it composes every layer, Dagster included.
+ENTRY_POINTS = {ROOT / "rtr" / "cli.py"}
+
+
+def _modules(package: str) -> list[Path]:
+    return sorted(p for p in (ROOT / package).rglob("*.py") if p not in ENTRY_POINTS)
+
+
+def _imported_roots(tree: ast.AST) -> set[str]:
+    roots = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_a_layer_never_imports_the_layers_above_it(package: str) -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            _imported_roots(ast.parse(path.read_text())) & FORBIDDEN[package]
+        )
+        for path in _modules(package)
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+@pytest.mark.parametrize("package", ["schemas", "analyses"])
+def test_pure_layers_read_no_files_and_no_environment(package: str) -> None:
+    found = []
+    for path in _modules(package):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in IMPURE_CALLS
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.func.id}()")
+            if isinstance(node, ast.Attribute) and node.attr in IMPURE_ATTRIBUTES:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} .{node.attr}")
+    assert found == []
+
+
+def test_dagster_modules_do_not_postpone_annotations() -> None:
+    """Dagster resolves resource and config types at definition time; postponed annotations break that."""
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in _modules("pipelines")
+        if "from __future__ import annotations" in p.read_text()
+    ]
+    assert offenders == []
