@@ -94,7 +94,7 @@ def build_adjustment(
     events: int,
     non_events: int,
     cfg: AnalysisConfig,
-    prognostic_score: Callable[[Array], Array],
+    prognostic_score: Callable[[Array, Array], Array],
 ) -> AdjustmentSet:
     """Adjusters for a feature that fit the events available (events per variable guard).
 
@@ -120,7 +120,8 @@ def build_adjustment(
     if baseline and remaining >= 1:
         bcols = [c for a in baseline for c in design.columns_of(a)]
         bx, _ = impute_columns(design.x[mask][:, bcols])
-        parts.append(prognostic_score(bx)[:, None])
+        fx = np.nan_to_num(design.x[mask][:, design.columns_of(feature)])
+        parts.append(prognostic_score(bx, fx)[:, None])
         names.append(f"prognostic_score({', '.join(baseline)})")
         remaining -= 1
     fcols = design.x[mask][:, design.columns_of(feature)]

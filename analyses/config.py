@@ -24,7 +24,7 @@ class AnalysisConfig:
     q_threshold: float = 0.10
     alpha: float = 0.05
     near_constant_share: float = 0.975
-    max_missing_share: float = 0.5
+    max_missing_share: float = 0.75
     min_level_count: int = 5
     collinearity_r2: float = 0.9
     cv_folds: int = 5

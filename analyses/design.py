@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+from scipy import stats
 
 from analyses.config import FEATURE_KINDS, AnalysisConfig
 from analyses.guards import Skip
@@ -22,6 +23,7 @@ class Term:
     measure: str  # per_sd | level | binary
     scale: float  # the SD a per-SD effect refers to (1.0 otherwise)
     reference: str | None = None  # reference level of a categorical
+    transform: str | None = None  # "log" when the per-SD effect is on the log scale
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,16 @@ def _numeric_terms(
     _, counts = np.unique(v, return_counts=True)
     if counts.max() / v.size >= cfg.near_constant_share:
         return f"near-constant ({counts.max() / v.size:.1%} share one value)"
+    transform = None
+    if v.min() > 0 and stats.skew(v) > 1.0 and abs(stats.skew(np.log(v))) < stats.skew(v):
+        # Right-skewed positive measures (tumour burden, LDH, cell counts) act on a log
+        # scale; per-SD effects on the raw scale would be driven by a few extreme patients.
+        values = np.log(values)
+        v = values[ok]
+        transform = "log"
     sd = float(v.std(ddof=1))
     z = (values - float(v.mean())) / sd
-    return z[:, None], [Term(name, name, kind, "per_sd", sd)]
+    return z[:, None], [Term(name, name, kind, "per_sd", sd, transform=transform)]
 
 
 def _categorical_terms(
@@ -105,6 +114,21 @@ def _categorical_terms(
     return np.column_stack(cols), terms
 
 
+def _boolean_terms(
+    name: str, kind: str, col: pl.Series, cfg: AnalysisConfig
+) -> tuple[Array, list[Term]] | str:
+    """A yes/no feature as one 0/1 column (effect of true vs false), named by the feature."""
+    b = col.cast(pl.String).str.to_lowercase().replace({"1": "true", "0": "false"})
+    present = b.drop_nulls()
+    if present.len() < 3:
+        return "too few non-missing values"
+    share = float((present == "true").mean() or 0.0)
+    if max(share, 1 - share) >= cfg.near_constant_share:
+        return f"near-constant ({max(share, 1 - share):.1%} share one value)"
+    values = (b == "true").cast(pl.Float64).fill_null(np.nan).to_numpy()
+    return values[:, None], [Term(name, name, kind, "binary", 1.0, "false")]
+
+
 def build_design(frame: pl.DataFrame, catalog: pl.DataFrame, cfg: AnalysisConfig) -> Design:
     """Encode every analysable catalog feature: per-SD numerics, one-hot levels vs the commonest."""
     cat = analysable_catalog(catalog, frame)
@@ -122,7 +146,7 @@ def build_design(frame: pl.DataFrame, catalog: pl.DataFrame, cfg: AnalysisConfig
             continue
         dtype = str(row.get("dtype") or "")
         if col.dtype == pl.Boolean or dtype == "boolean":
-            result = _categorical_terms(name, kind, col.cast(pl.String).to_list(), cfg)
+            result = _boolean_terms(name, kind, col, cfg)
         elif col.dtype.is_numeric() and dtype != "categorical":
             result = _numeric_terms(
                 name, kind, col.cast(pl.Float64).fill_null(np.nan).to_numpy(), cfg
@@ -135,9 +159,8 @@ def build_design(frame: pl.DataFrame, catalog: pl.DataFrame, cfg: AnalysisConfig
         block, new_terms = result
         blocks.append(block)
         terms.extend(new_terms)
-        known[name] = bool(
-            row.get("known_at_release", True) if row.get("known_at_release") is not None else True
-        )
+        # Unknown timing counts as not known at release: leakage is the worse error.
+        known[name] = row.get("known_at_release") is True
     x = np.column_stack(blocks) if blocks else np.empty((n, 0))
     return Design(x=x.astype(float), terms=terms, known_at_release=known, skipped=skipped)
 

@@ -1,6 +1,9 @@
 """Unadjusted and causally adjusted effect estimates for every feature and outcome (findings)."""
 
+from collections.abc import Callable
+
 import numpy as np
+import pandas as pd
 import polars as pl
 from lifelines import CoxPHFitter
 from sklearn.linear_model import LogisticRegression
@@ -28,6 +31,7 @@ FINDINGS_SCHEMA = {
     "n": pl.Int64,
     "events": pl.Int64,
     "sd": pl.Float64,
+    "transform": pl.String,
     "reference_level": pl.String,
     "method": pl.String,
     "is_supported": pl.Boolean,
@@ -41,21 +45,29 @@ def _measure(outcome: Outcome, per_sd: bool) -> str:
     return f"{ratio}_per_sd" if per_sd else ratio
 
 
-def prognostic_score_fn(outcome: Outcome, rows: Array, seed: int):  # type: ignore[no-untyped-def]
-    """Return a function giving a ridge-fitted baseline risk score for the selected rows."""
+def prognostic_score_fn(
+    outcome: Outcome, rows: Array, seed: int
+) -> Callable[[Array, Array], Array]:
+    """Return a function giving a ridge-fitted baseline risk score for the selected rows.
 
-    def score(bx: Array) -> Array:
+    The score model includes the feature itself and the score keeps only the baseline part of
+    the linear predictor: a score fitted without the feature would absorb the feature's own
+    effect through its correlates and over-adjust it away.
+    """
+
+    def score(bx: Array, fx: Array) -> Array:
+        k = fx.shape[1]
+        x = np.column_stack([fx, bx])
         if outcome.type == "binary":
             model = LogisticRegression(C=0.5, max_iter=500, random_state=seed)
-            model.fit(bx, outcome.y[rows])
-            return np.asarray(model.decision_function(bx), dtype=float)
-        import pandas as pd
-
-        df = pd.DataFrame(bx, columns=[f"b{i}" for i in range(bx.shape[1])])
-        df["_t"] = np.maximum(outcome.time[rows], 1e-3)  # type: ignore[index]
+            model.fit(x, outcome.y[rows])
+            return np.asarray(bx @ model.coef_[0][k:], dtype=float)
+        assert outcome.time is not None
+        df = pd.DataFrame(x, columns=[f"b{i}" for i in range(x.shape[1])])
+        df["_t"] = np.maximum(outcome.time[rows], 1e-3)
         df["_e"] = outcome.y[rows]
         cph = CoxPHFitter(penalizer=0.5).fit(df, "_t", "_e")
-        return np.asarray(cph.predict_log_partial_hazard(df), dtype=float)
+        return np.asarray(bx @ cph.params_.to_numpy()[k:], dtype=float)
 
     return score
 
@@ -145,6 +157,7 @@ def estimate_effects(
                         "n": n,
                         "events": events,
                         "sd": term.scale if term.measure == "per_sd" else None,
+                        "transform": term.transform,
                         "reference_level": term.reference,
                         "method": method,
                         "run_id": run_id,

@@ -59,7 +59,13 @@ def candidate_conditions(frame: pl.DataFrame, design: Design) -> tuple[list[Cond
         ):
             v = col.cast(pl.Float64).to_numpy()
             present = np.isfinite(v)
-            for t in np.unique(np.nanquantile(v, [0.25, 0.5, 0.75])):
+            distinct = np.unique(v[present])
+            if distinct.size <= 8 and np.all(distinct == np.round(distinct)):
+                # Scores and counts (ECOG, extranodal sites): every cut between observed values.
+                cuts = distinct[:-1]
+            else:
+                cuts = np.unique(np.nanquantile(v, [0.25, 0.5, 0.75]))
+            for t in cuts:
                 for op in ("<=", ">"):
                     m = present & ((v <= t) if op == "<=" else (v > t))
                     conds.append(Condition(feature, op, float(t)))

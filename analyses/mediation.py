@@ -1,13 +1,15 @@
 """Which CQAs carry a process parameter's effect on an outcome (product-of-coefficients mediation)."""
 
+import warnings
+
 import numpy as np
 import polars as pl
 import statsmodels.api as sm
 
-from analyses.adjustment import candidate_adjusters
+from analyses.adjustment import build_adjustment
 from analyses.config import AnalysisConfig
-from analyses.design import Array, Design, impute_columns
-from analyses.effects import fit_outcome
+from analyses.design import Array, Design
+from analyses.effects import fit_outcome, prognostic_score_fn
 from analyses.outcomes import Outcome
 from analyses.regression import FitFailedError
 
@@ -33,10 +35,12 @@ MEDIATION_SCHEMA = {
 def _a_path(m: Array, x: Array, groups: Array | None) -> tuple[float, float]:
     """Effect of the parameter (per SD) on the CQA (in SD), adjusted like the parameter."""
     design = np.column_stack([np.ones(len(m)), x])
-    if groups is None:
-        res = sm.OLS(m, design).fit()
-    else:
-        res = sm.OLS(m, design).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a rank-deficient a-path is skipped, not reported
+        if groups is None:
+            res = sm.OLS(m, design).fit()
+        else:
+            res = sm.OLS(m, design).fit(cov_type="cluster", cov_kwds={"groups": groups})
     return float(res.params[1]), float(res.bse[1])
 
 
@@ -69,8 +73,6 @@ def mediate(
         pcols = design.columns_of(param)
         if len(pcols) != 1:
             continue  # categorical parameters: mediation per level is not attempted
-        adj_names = candidate_adjusters(design, param)
-        adj_cols = [c for a in adj_names for c in design.columns_of(a)]
         for cqa in cqas:
             mcol = design.columns_of(cqa)[0]
             rows = (
@@ -81,14 +83,23 @@ def mediate(
             n = int(rows.sum())
             if n < cfg.min_n:
                 continue
-            adj, _ = impute_columns(design.x[rows][:, adj_cols])
+            events = outcome.events(rows)
+            adj = build_adjustment(
+                design,
+                param,
+                rows=rows,
+                events=events,
+                non_events=n - events if outcome.type == "binary" else n,
+                cfg=cfg,
+                prognostic_score=prognostic_score_fn(outcome, rows, seed),
+            ).matrix
             x = design.x[rows][:, pcols[0]]
             m = design.x[rows][:, mcol]
             g = None if groups is None else groups[rows]
             try:
                 a, se_a = _a_path(m, np.column_stack([x, adj]), g)
                 fit = fit_outcome(outcome, rows, np.column_stack([m, x, adj]), groups, 2)
-            except (FitFailedError, np.linalg.LinAlgError):
+            except (FitFailedError, np.linalg.LinAlgError, Warning):
                 continue
             b, se_b = float(fit.coef[0]), float(fit.se[0])
             draws = rng.normal(a, se_a, cfg.mediation_draws) * rng.normal(

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from lifelines import CoxPHFitter
 from scipy import stats
 
@@ -30,33 +29,64 @@ def _wald(coef: Array, se: Array) -> Fit:
     return Fit(coef, se, p)
 
 
+def _cluster_meat(scores: Array, groups: Array | None) -> Array:
+    """Sum over clusters of outer products of score contributions (rows are their own cluster)."""
+    if groups is not None:
+        _, inverse = np.unique(groups, return_inverse=True)
+        summed = np.zeros((int(inverse.max()) + 1, scores.shape[1]))
+        np.add.at(summed, inverse, scores)
+        k = summed.shape[0]
+        n = scores.shape[0]
+        # Small-sample correction as in Stata / statsmodels: k/(k-1) * (n-1)/(n-p).
+        factor = k / max(k - 1, 1) * (n - 1) / max(n - scores.shape[1], 1)
+        return np.asarray(factor * summed.T @ summed)
+    return np.asarray(scores.T @ scores)
+
+
 def fit_logistic(y: Array, x: Array, *, groups: Array | None, n_leading: int) -> Fit:
-    """Logistic regression of y on x (plus intercept); cluster-robust SEs when groups are given."""
+    """Firth-penalised logistic regression of y on x (plus intercept).
+
+    Firth's penalty (Heinze & Schemper 2002) keeps estimates finite under separation, which
+    rare toxicities and small product subgroups produce; standard errors are model-based,
+    or cluster-robust (sandwich by lot) when groups are given.
+    """
     design = np.column_stack([np.ones(len(y)), x])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    beta = np.zeros(design.shape[1])
+    converged = False
+    for _ in range(100):
+        eta = np.clip(design @ beta, -30, 30)
+        p = 1 / (1 + np.exp(-eta))
+        w = p * (1 - p)
+        info = design.T @ (design * w[:, None])
         try:
-            model = sm.Logit(y, design)
-            if groups is not None:
-                res = model.fit(
-                    disp=0, maxiter=100, cov_type="cluster", cov_kwds={"groups": groups}
-                )
-            else:
-                res = model.fit(disp=0, maxiter=100)
-        except (np.linalg.LinAlgError, ValueError) as exc:
-            raise FitFailedError(f"logistic fit failed: {exc}") from exc
-    problems = [
-        str(w.message)
-        for w in caught
-        if "converge" in str(w.message).lower() or "separation" in str(w.message).lower()
-    ]
-    if problems or not res.mle_retvals.get("converged", True):
-        raise FitFailedError(
-            "logistic fit did not converge (possible separation): " + "; ".join(problems[:1])
-        )
-    coef = np.asarray(res.params)[1 : 1 + n_leading]
-    se = np.asarray(res.bse)[1 : 1 + n_leading]
-    if not np.all(np.isfinite(se)) or np.any(se > 50):
+            info_inv = np.linalg.inv(info)
+        except np.linalg.LinAlgError as exc:
+            raise FitFailedError(
+                "logistic fit failed: singular design (collinear features)"
+            ) from exc
+        hat = np.einsum("ij,jk,ik->i", design, info_inv, design) * w
+        score = design.T @ (y - p + hat * (0.5 - p))
+        step = info_inv @ score
+        # Step halving guards Newton's method against overshooting on near-separated data.
+        max_step = np.abs(step).max()
+        if max_step > 5:
+            step *= 5 / max_step
+        beta = beta + step
+        if np.abs(step).max() < 1e-8:
+            converged = True
+            break
+    if not converged or not np.all(np.isfinite(beta)):
+        raise FitFailedError("logistic fit did not converge; check the feature for extreme values")
+    eta = np.clip(design @ beta, -30, 30)
+    p = 1 / (1 + np.exp(-eta))
+    info_inv = np.linalg.inv(design.T @ (design * (p * (1 - p))[:, None]))
+    if groups is None:
+        cov = info_inv
+    else:
+        cov = info_inv @ _cluster_meat(design * (y - p)[:, None], groups) @ info_inv
+    se = np.sqrt(np.clip(np.diag(cov), 0, None))[1 : 1 + n_leading]
+    coef = beta[1 : 1 + n_leading]
+    if not np.all(np.isfinite(se)) or np.any(se > 50) or np.any(se == 0):
         raise FitFailedError(
             "logistic fit gave unusable standard errors (separation or collinearity)"
         )
@@ -79,6 +109,21 @@ def fit_cox(
     df["_e"] = event.astype(int)
     if groups is not None:
         df["_g"] = groups
+    fitter = _fit_lifelines(df, groups is not None, penalizer)
+    if fitter is None and penalizer == 0.0:
+        # A tiny ridge penalty rescues fits where a covariate level has no events (monotone
+        # likelihood); the estimate is then shrunk slightly towards no effect.
+        fitter = _fit_lifelines(df, groups is not None, 0.01)
+    if fitter is None:
+        raise FitFailedError("Cox fit did not converge (a covariate level may have no events)")
+    coef = fitter.params_.to_numpy()[:n_leading]
+    se = fitter.standard_errors_.to_numpy()[:n_leading]
+    if not np.all(np.isfinite(se)) or np.any(se > 50):
+        raise FitFailedError("Cox fit gave unusable standard errors")
+    return _wald(coef, se)
+
+
+def _fit_lifelines(df: pd.DataFrame, clustered: bool, penalizer: float) -> CoxPHFitter | None:
     fitter = CoxPHFitter(penalizer=penalizer)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -87,15 +132,11 @@ def fit_cox(
                 df,
                 duration_col="_t",
                 event_col="_e",
-                cluster_col="_g" if groups is not None else None,
-                robust=groups is not None,
+                cluster_col="_g" if clustered else None,
+                robust=clustered,
             )
-        except Exception as exc:  # lifelines raises ConvergenceError and plain exceptions
-            raise FitFailedError(f"Cox fit failed: {type(exc).__name__}: {str(exc)[:120]}") from exc
+        except Exception:  # lifelines raises ConvergenceError and plain linear-algebra errors
+            return None
     if any("converge" in str(w.message).lower() for w in caught):
-        raise FitFailedError("Cox fit did not converge")
-    coef = fitter.params_.to_numpy()[:n_leading]
-    se = fitter.standard_errors_.to_numpy()[:n_leading]
-    if not np.all(np.isfinite(se)) or np.any(se > 50):
-        raise FitFailedError("Cox fit gave unusable standard errors")
-    return _wald(coef, se)
+        return None
+    return fitter

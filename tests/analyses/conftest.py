@@ -139,3 +139,36 @@ def cohort() -> SimCohort:
 def clustered_cohort() -> SimCohort:
     """Allogeneic-like: 25 lots shared by ~16 patients each, with a lot effect."""
     return simulate_cohort(seed=5, n=400, n_shared_lots=25, lot_sd=0.8)
+
+
+def catalog_for_truth(truth: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """A linked.feature_catalog for the generator's truth frame, built from its column names.
+
+    Fixed columns take the linker's kinds; pivoted codes are typed by the table they come from
+    (process parameter vs final-product CQA), so unknown codes are classified like known ones.
+    """
+    from rtr.link.columns import IDS, OUTCOMES, PATIENT, POST_INFUSION, PRODUCT, TREATMENT
+
+    fixed = {c.name: (c.feature_kind, c.dtype) for c in IDS + PATIENT + TREATMENT + PRODUCT + OUTCOMES + POST_INFUSION}
+    params = set(tables["process_parameters"]["parameter_code"].to_list())
+    qr = tables["quality_results"]
+    cqas = set(qr.filter(pl.col("sample_stage") == "final_product")["test_code"].to_list())
+    rows = []
+    for name in truth.columns:
+        if name.startswith("true_p_"):
+            continue
+        dtype = "numeric" if truth[name].dtype.is_numeric() else "boolean" if truth[name].dtype == pl.Boolean else "categorical"
+        if name in fixed:
+            kind, dtype = fixed[name]
+        elif name.startswith("sm_"):
+            kind = "patient"
+        elif name.startswith("in_process_") or name in params:
+            kind = "process_parameter"
+        elif name in cqas:
+            kind = "cqa"
+        else:
+            kind = "id"
+        rows.append({"feature": name, "feature_kind": kind, "source": "test", "dtype": dtype, "unit": None,
+                     "known_at_release": kind not in ("outcome", "post_infusion")})
+    return pl.DataFrame(rows, schema={"feature": pl.String, "feature_kind": pl.String, "source": pl.String,
+                                      "dtype": pl.String, "unit": pl.String, "known_at_release": pl.Boolean})
