@@ -16,8 +16,11 @@ def to_svg(chart: alt.TopLevelMixin) -> str:
 
 def forest_plot(findings: pl.DataFrame, *, title: str) -> str:
     """Adjusted effects with 95 % CIs, one line per feature, null-effect line at 1 (ratios) or 0."""
+    supported = (pl.col("is_supported").fill_null(False) if "is_supported" in findings.columns
+                 else pl.col("q_value") < 0.05)  # fmt: skip
     frame = findings.select("feature", "estimate", "ci_low", "ci_high", "q_value", "n",
-                            "effect_measure").drop_nulls(["estimate"])  # fmt: skip
+                            "effect_measure", supported.alias("supported")
+                            ).drop_nulls(["estimate", "ci_low", "ci_high"])  # fmt: skip
     if frame.height == 0:
         return ""
     ratio = any(m in str(frame["effect_measure"][0]) for m in _RATIO_MEASURES)
@@ -28,7 +31,7 @@ def forest_plot(findings: pl.DataFrame, *, title: str) -> str:
     scale = alt.Scale(type="log") if positive else alt.Scale(zero=False)
     order = frame.sort("estimate")["feature"].to_list()
     y = alt.Y("feature:N", sort=order, title=None)
-    x_title = str(frame["effect_measure"][0])
+    x_title = " / ".join(sorted(set(frame["effect_measure"].drop_nulls().to_list())))
     base = alt.Chart(frame).encode(y=y)
     tooltip = ["feature", "estimate", "ci_low", "ci_high", "q_value", "n"]
     rules = base.mark_rule(color="#555").encode(
@@ -36,7 +39,7 @@ def forest_plot(findings: pl.DataFrame, *, title: str) -> str:
     )
     points = base.mark_point(filled=True, size=60).encode(
         x=alt.X("estimate:Q", scale=scale),
-        color=alt.condition("datum.q_value < 0.05", alt.value("#d62728"), alt.value("#1f77b4")),
+        color=alt.condition("datum.supported", alt.value("#d62728"), alt.value("#1f77b4")),
         tooltip=tooltip,
     )
     null = (
@@ -77,17 +80,33 @@ def bar_chart(frame: pl.DataFrame, *, category: str, value: str, title: str) -> 
 
 
 def range_chart(spec: pl.DataFrame, *, title: str) -> str:
-    """Current versus proposed specification range per CQA."""
-    rows = pl.concat(
-        [
-            spec.select(pl.col("cqa"), pl.lit("current").alias("range"),
-                        pl.col("current_lower").cast(pl.Float64).alias("lower"),
-                        pl.col("current_upper").cast(pl.Float64).alias("upper")),
-            spec.select(pl.col("cqa"), pl.lit("proposed").alias("range"),
-                        pl.col("proposed_lower").cast(pl.Float64).alias("lower"),
-                        pl.col("proposed_upper").cast(pl.Float64).alias("upper")),
-        ]
-    ).drop_nulls(["lower", "upper"])  # fmt: skip
+    """Current versus proposed specification range per CQA and outcome (rows with a proposal).
+
+    A one-sided limit (e.g. viability >= 80 %) is drawn to the edge of the values shown for that CQA.
+    """
+    label = (pl.concat_str(pl.col("cqa"), pl.lit(" / "), pl.col("outcome"))
+             if "outcome" in spec.columns else pl.col("cqa"))  # fmt: skip
+    proposed = spec.filter(
+        pl.col("proposed_lower").is_not_null() | pl.col("proposed_upper").is_not_null()
+    )
+    parts = [
+        proposed.select(label.alias("cqa"), pl.lit(kind).alias("range"),
+                        pl.col(f"{kind}_lower").cast(pl.Float64).alias("lower"),
+                        pl.col(f"{kind}_upper").cast(pl.Float64).alias("upper"))
+        for kind in ("current", "proposed")
+    ]  # fmt: skip
+    rows = (
+        pl.concat(parts)
+        .with_columns(
+            edge_low=pl.min_horizontal("lower", "upper").min().over("cqa"),
+            edge_high=pl.max_horizontal("lower", "upper").max().over("cqa"),
+        )
+        .with_columns(
+            lower=pl.col("lower").fill_null(pl.col("edge_low")),
+            upper=pl.col("upper").fill_null(pl.col("edge_high")),
+        )
+        .drop_nulls(["lower", "upper"])
+    )
     if rows.height == 0:
         return ""
     chart = (
@@ -98,7 +117,8 @@ def range_chart(spec: pl.DataFrame, *, title: str) -> str:
             x=alt.X("lower:Q", title="value", scale=alt.Scale(zero=False)),
             x2="upper:Q",
             color=alt.Color("range:N", legend=alt.Legend(orient="bottom")),
-            row=alt.Row("cqa:N", title=None),
+            row=alt.Row("cqa:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
         )
+        .resolve_scale(x="independent")
     )
     return to_svg(chart.properties(title=title, width=380, height=36))

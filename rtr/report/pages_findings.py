@@ -9,11 +9,16 @@ from rtr.report.render import PageWriter, table_view
 from rtr.report.warehouse import WarehouseSnapshot
 
 OUTCOME_ORDER = ["cr", "orr", "crs_grade3plus", "icans_grade3plus", "pfs", "os"]
-FINDING_COLUMNS = ["feature", "feature_kind", "effect_measure", "estimate", "ci_low", "ci_high",
-                   "p_value", "q_value", "n", "adjusted_for", "method"]  # fmt: skip
+FINDING_COLUMNS = ["feature", "feature_kind", "adjustment", "effect_measure", "estimate", "ci_low",
+                   "ci_high", "p_value", "q_value", "n", "events", "is_supported", "adjusted_for",
+                   "method"]  # fmt: skip
+TOP = 20  # strongest adjusted effects drawn per outcome; the rest are one click (and one download) away
+TOP_IMPORTANCE = 10
 # Keys that identify one row of each analysis table, so tests can check every number against it.
 KEYS = {
-    "findings": ("outcome", "feature", "effect_measure", "method"),
+    "findings": ("outcome", "feature", "effect_measure", "adjustment"),
+    "mediation": ("outcome", "process_parameter", "mediator"),
+    "feature_importance": ("outcome", "model", "feature"),
     "patient_groups": ("outcome", "rule"),
     "spec_ranges": ("cqa", "outcome"),
     "model_performance": ("outcome", "model", "metric"),
@@ -34,20 +39,8 @@ def _key(frame: pl.DataFrame | None, name: str) -> tuple[str, ...]:
 def findings_context(snap: WarehouseSnapshot) -> dict[str, Any]:
     """Everything the findings page shows, built from the analysis tables only."""
     findings = snap.get("analysis.findings")
-    per_outcome = []
-    if findings is not None and findings.height:
-        for outcome in _outcomes(findings):
-            rows = findings.filter(pl.col("outcome") == outcome).sort("q_value", nulls_last=True)
-            cols = [c for c in FINDING_COLUMNS if c in rows.columns]
-            per_outcome.append({
-                "outcome": outcome,
-                "n": rows["n"].max() if "n" in rows.columns else None,
-                "chart": charts.forest_plot(rows, title=f"{outcome}: adjusted effect per feature (95 % CI)")
-                if {"estimate", "ci_low", "ci_high", "effect_measure", "q_value", "n"} <= set(rows.columns)
-                else "",
-                "view": table_view(rows, source="analysis.findings", key=_key(rows, "findings"),
-                                   columns=["outcome", *cols]),
-            })  # fmt: skip
+    per_outcome = [_outcome_block(findings, o) for o in _outcomes(findings)] \
+        if findings is not None and findings.height else []  # fmt: skip
     groups = snap.get("analysis.patient_groups")
     spec = snap.get("analysis.spec_ranges")
     perf = snap.get("analysis.model_performance")
@@ -62,14 +55,55 @@ def findings_context(snap: WarehouseSnapshot) -> dict[str, Any]:
         if spec is not None and spec.height and "proposed_lower" in spec.columns else "",
         "performance": _generic(snap, "model_performance"),
         "performance_chart": _performance_chart(perf),
-        "importance": _generic(snap, "feature_importance"),
+        "importance": _generic(snap, "feature_importance", top=_top_importance),
         "skipped": _generic(snap, "skipped"),
     }  # fmt: skip
     return ctx
 
 
-def _generic(snap: WarehouseSnapshot, name: str) -> dict[str, Any]:
+def _outcome_block(findings: pl.DataFrame, outcome: str) -> dict[str, Any]:
+    """One outcome: forest plot and table of its strongest adjusted effects, then every estimate."""
+    rows = findings.filter(pl.col("outcome") == outcome).sort("q_value", "p_value", nulls_last=True)
+    adjusted = (
+        rows.filter(pl.col("adjustment") == "adjusted") if "adjustment" in rows.columns else rows
+    )
+    top = adjusted.head(TOP)
+    cols = ["outcome", *[c for c in FINDING_COLUMNS if c in rows.columns]]
+    key = _key(rows, "findings")
+    plot_ready = {"estimate", "ci_low", "ci_high", "effect_measure", "q_value", "n"} <= set(
+        rows.columns
+    )
+    title = f"{outcome}: strongest adjusted effects (95 % CI)"
+    return {
+        "outcome": outcome,
+        "n": rows["n"].max() if "n" in rows.columns else None,
+        "adjusted": adjusted.height,
+        "total": rows.height,
+        "chart": charts.forest_plot(top, title=title) if plot_ready else "",
+        "view": table_view(top, source="analysis.findings", key=key, columns=cols),
+        # The long per-row confounder lists and methods stay in the top table and the download.
+        "all": table_view(rows, source="analysis.findings", key=key,
+                          columns=[c for c in cols if c not in ("adjusted_for", "method")])
+        if rows.height > top.height else None,
+    }  # fmt: skip
+
+
+def _top_importance(frame: pl.DataFrame) -> pl.DataFrame:
+    """The most important features per outcome and model."""
+    if not {"outcome", "model", "importance"} <= set(frame.columns):
+        return frame
+    return (
+        frame.sort("importance", descending=True, nulls_last=True)
+        .group_by("outcome", "model", maintain_order=True)
+        .head(TOP_IMPORTANCE)
+        .sort("outcome", "model")
+    )
+
+
+def _generic(snap: WarehouseSnapshot, name: str, *, top: Any = None) -> dict[str, Any]:
     frame = snap.get(f"analysis.{name}")
+    if frame is not None and top is not None:
+        frame = top(frame)
     return {"known": frame is not None,
             "view": table_view(frame, source=f"analysis.{name}", key=_key(frame, name))}  # fmt: skip
 

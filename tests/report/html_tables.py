@@ -10,6 +10,7 @@ class _Tables(HTMLParser):
         super().__init__()
         self.rows: list[dict] = []
         self._source: str | None = None
+        self._table_id: str | None = None
         self._row: dict | None = None
         self._col: str | None = None
         self._text: list[str] = []
@@ -18,8 +19,10 @@ class _Tables(HTMLParser):
         a = dict(attrs)
         if tag == "table":
             self._source = a.get("data-table")
+            self._table_id = a.get("id")
         elif tag == "tr" and self._source:
-            self._row = {"source": self._source, "key": json.loads(a["data-key"]) if a.get("data-key") else None,
+            self._row = {"source": self._source, "table_id": self._table_id,
+                         "key": json.loads(a["data-key"]) if a.get("data-key") else None,
                          "cells": {}}  # fmt: skip
         elif tag == "td" and self._row is not None:
             self._col, self._text = a.get("data-col"), []
@@ -41,7 +44,7 @@ class _Tables(HTMLParser):
 
 
 def table_rows(page: Path) -> list[dict]:
-    """Every data row of every table with a data-table source: {'source', 'key', 'cells'}."""
+    """Every data row of every table with a data-table source: {'source', 'table_id', 'key', 'cells'}."""
     parser = _Tables()
     parser.feed(page.read_text(encoding="utf-8"))
     return parser.rows

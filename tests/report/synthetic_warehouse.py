@@ -171,8 +171,14 @@ def _analysis(run: str = "run-1") -> dict[str, pl.DataFrame]:
         "p_value": [0.00123, 0.0567, 0.9321, 0.0312, 0.9512, 0.4987],
         "q_value": [0.00615, 0.0945, 0.9512, 0.0780, 0.9512, 0.6234],
         "adjusted_for": "tumor_burden_spd_mm2, ldh_u_l, ecog", "n": [240, 240, 240, 238, 238, 240],
-        "method": "logistic regression", "run_id": run,
+        "method": "logistic regression", "run_id": run, "adjustment": "adjusted",
+        "is_supported": [True, False, False, False, False, False],
     })  # fmt: skip
+    unadjusted = findings.head(1).with_columns(
+        adjustment=pl.lit("unadjusted"), estimate=pl.lit(2.2468), ci_low=pl.lit(1.4321),
+        ci_high=pl.lit(3.5012), adjusted_for=pl.lit(None, pl.String), is_supported=pl.lit(False),
+    )  # fmt: skip
+    findings = pl.concat([findings, unadjusted])
     return {
         "analysis.findings": findings,
         "analysis.mediation": pl.DataFrame(

@@ -60,9 +60,25 @@ def test_every_number_in_findings_tables_matches_the_warehouse(
 
 def test_every_finding_row_of_the_warehouse_is_on_the_page(site: Path, warehouse) -> None:  # type: ignore[no-untyped-def]
     findings = warehouse[1]["analysis.findings"]
-    keys = {(r["key"]["outcome"], r["key"]["feature"]) for r in table_rows(site.parent / "findings.html")
-            if r["source"] == "analysis.findings"}  # fmt: skip
-    assert keys == set(zip(findings["outcome"], findings["feature"], strict=True))
+    rows = [
+        r for r in table_rows(site.parent / "findings.html") if r["source"] == "analysis.findings"
+    ]
+    keys = {(r["key"]["outcome"], r["key"]["feature"], r["key"]["adjustment"]) for r in rows}
+    assert keys == set(findings.select("outcome", "feature", "adjustment").iter_rows())
+
+
+def test_forest_table_shows_adjusted_effects_and_unadjusted_ones_only_under_all_estimates(
+    site: Path,
+) -> None:
+    rows = [
+        r for r in table_rows(site.parent / "findings.html") if r["source"] == "analysis.findings"
+    ]
+    top = {r["cells"]["adjustment"] for r in rows if r["table_id"].startswith("findings-")}
+    everything = {
+        r["cells"]["adjustment"] for r in rows if r["table_id"].startswith("all-findings-")
+    }
+    assert top == {"adjusted"}
+    assert everything == {"adjusted", "unadjusted"}
 
 
 def test_outcome_headings_state_the_n_of_their_findings(site: Path, warehouse) -> None:  # type: ignore[no-untyped-def]
