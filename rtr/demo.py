@@ -23,7 +23,7 @@ def stage_demo_landing(settings: Settings) -> Path:
 
 def print_summary(settings: Settings, *, findings_per_outcome: int = 3) -> None:
     """Loads, link issues and the top adjusted findings per outcome, read from the warehouse."""
-    with warehouse.reader(settings.warehouse) as conn:
+    with warehouse.reading(settings.warehouse) as conn:
         tables = {
             r[0]
             for r in conn.execute(

@@ -62,37 +62,64 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
         publish_vocabulary(conn)
 
 
+def _lock_file(path: Path) -> Path:
+    return path.with_name(path.name + ".writer.lock")
+
+
 @contextmanager
-def writer(path: Path, *, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The one writing connection: waits for other rtr writers instead of failing on DuckDB's lock."""
+def _locked(path: Path, mode: int, *, wait_seconds: float) -> Iterator[None]:
+    """Hold the warehouse's lock file: exclusive for the writer, shared for readers.
+
+    DuckDB lets one process write a file and refuses it while another process has it open,
+    even read-only; waiting on one lock file turns those refusals into queueing.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = path.with_name(path.name + ".writer.lock")
-    with lock_path.open("a") as lock:
+    with _lock_file(path).open("a") as lock:
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(lock, mode | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     raise TimeoutError(
-                        f"another rtr process has been writing {path} for {wait_seconds:.0f} s; "
-                        "wait for it to finish or stop it"
+                        f"{path} has been in use by another rtr process for {wait_seconds:.0f} s; "
+                        "wait for the running ingest or pipeline run to finish, or stop it"
                     ) from None
                 time.sleep(0.2)
         try:
-            conn = duckdb.connect(str(path))
-            try:
-                ensure_schema(conn)
-                yield conn
-            finally:
-                conn.close()
+            yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+@contextmanager
+def writer(path: Path, *, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The one writing connection: waits for other rtr writers and readers instead of failing."""
+    with _locked(path, fcntl.LOCK_EX, wait_seconds=wait_seconds):
+        conn = duckdb.connect(str(path))
+        try:
+            ensure_schema(conn)
+            yield conn
+        finally:
+            conn.close()
+
+
+@contextmanager
+def reading(path: Path, *, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection that waits while a writer holds the file; readers share."""
+    if not path.exists():
+        raise FileNotFoundError(f"no warehouse at {path}; run `rtr ingest` or `rtr run` first")
+    with _locked(path, fcntl.LOCK_SH, wait_seconds=wait_seconds):
+        conn = duckdb.connect(str(path), read_only=True)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
 def reader(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection for reports and notebooks."""
+    """A read-only connection without waiting (notebooks, BI tools): fails while a writer runs."""
     if not path.exists():
         raise FileNotFoundError(f"no warehouse at {path}; run `rtr ingest` or `rtr run` first")
     return duckdb.connect(str(path), read_only=True)
