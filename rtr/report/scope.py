@@ -91,14 +91,15 @@ def _redact(frame: pl.DataFrame, mine: set[str], others: set[str]) -> pl.DataFra
 
 
 def _names_other_site(frame: pl.DataFrame, other_sites: set[str]) -> pl.Expr:
-    """Rows of an aggregate table whose text names another site (e.g. feature 'site_id=H02')."""
+    """Rows of an aggregate table that name another site (feature 'site_id=H02', or a contrast
+    'site_id=H01' whose reference_level is 'H02'): the row mentions a site and another site's id."""
     text = [c for c, t in frame.schema.items() if t == pl.String]
     if not text or not other_sites:
         return pl.lit(False)
     pattern = r"\b(" + "|".join(re.escape(s) for s in sorted(other_sites)) + r")\b"
-    hits = [pl.col(c).fill_null("").str.contains("site_id") &
-            pl.col(c).fill_null("").str.contains(pattern) for c in text]  # fmt: skip
-    return pl.any_horizontal(hits)
+    mentions_site = pl.any_horizontal(pl.col(c).fill_null("").str.contains("site") for c in text)
+    names_other = pl.any_horizontal(pl.col(c).fill_null("").str.contains(pattern) for c in text)
+    return mentions_site & names_other
 
 
 def _site_ids(snap: WarehouseSnapshot) -> set[str]:

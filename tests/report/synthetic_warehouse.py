@@ -3,7 +3,7 @@
 Planted on purpose: direct identifiers that must never reach a page (a name column, an e-mail and a
 phone number in quarantined values, a birth-date column in the linked table), an allogeneic lot shared
 by patients of two sites, a link issue naming subjects of two sites, an out-of-spec lot, an unknown
-quality code (vocabulary gap) and a finding on another site's indicator.
+quality code (vocabulary gap) and a finding contrasting one site against another.
 """
 
 import datetime as dt
@@ -162,7 +162,7 @@ def _catalog(linked: pl.DataFrame) -> pl.DataFrame:
 def _analysis(run: str = "run-1") -> dict[str, pl.DataFrame]:
     findings = pl.DataFrame({
         "outcome": ["cr", "cr", "cr", "crs_grade3plus", "crs_grade3plus", "cr"],
-        "feature": ["tscm_pct", "culture_duration_days", "viability_pct", "ldh_u_l", "tscm_pct", "site_id=H02"],
+        "feature": ["tscm_pct", "culture_duration_days", "viability_pct", "ldh_u_l", "tscm_pct", "site_id=H01"],
         "feature_kind": ["cqa", "process_parameter", "cqa", "patient", "cqa", "patient"],
         "effect_measure": "odds_ratio_per_sd",
         "estimate": [1.8734, 0.71234, 1.0123, 1.4567, 0.98765, 1.2345],
@@ -173,6 +173,7 @@ def _analysis(run: str = "run-1") -> dict[str, pl.DataFrame]:
         "adjusted_for": "tumor_burden_spd_mm2, ldh_u_l, ecog", "n": [240, 240, 240, 238, 238, 240],
         "method": "logistic regression", "run_id": run, "adjustment": "adjusted",
         "is_supported": [True, False, False, False, False, False],
+        "reference_level": [None, None, None, None, None, "H02"],  # a contrast against another site
     })  # fmt: skip
     unadjusted = findings.head(1).with_columns(
         adjustment=pl.lit("unadjusted"), estimate=pl.lit(2.2468), ci_low=pl.lit(1.4321),

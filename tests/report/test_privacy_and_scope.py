@@ -55,7 +55,7 @@ def test_site_report_leaves_out_other_sites_lots_deliveries_and_site_findings(
     everything = "\n".join(texts.values())
     assert "LOT-ALLO-01" not in everything  # shared by H02 and H03 patients only
     assert "clin-H02-01" not in everything and "clin-H03-01" not in everything
-    assert "site_id=H02" not in everything
+    assert "site_id=H01" not in everything  # contrast against H02: names another site
     assert "H02" not in everything and "H03" not in everything
     lots = {p.stem for p in (root / "lots").glob("LOT-*.html")}
     assert lots and all(
