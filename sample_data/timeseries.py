@@ -31,7 +31,11 @@ def build_timeseries(
     duration = lots["culture_duration_days"].to_numpy()[idx]
     # Exponential growth after a ~1.5 day lag for activation and transduction.
     log_fold = growth * np.maximum(t - 1.5, 0.0)
-    vcd = seed * np.exp(log_fold + rng.normal(0.0, 0.05, size=m))
+    # Logistic, not pure exponential: a culture vessel saturates (G-Rex-type ~5 x 10^7 cells/mL),
+    # so density stays plausible however long the lot is cultured.
+    capacity = 5e7
+    unbounded = seed * np.exp(log_fold)
+    vcd = unbounded / (1 + (unbounded - seed) / capacity) * np.exp(rng.normal(0.0, 0.05, size=m))
     # Viability dips after activation/transduction, then recovers towards the harvest value.
     viab = np.where(
         t < 2, 95.0 - 4.5 * t, 86.0 + (final_viab - 86.0) * (t - 2) / np.maximum(duration - 2, 1)
