@@ -265,6 +265,15 @@ def _quarantine(conn: duckdb.DuckDBPyConnection, errors: pl.DataFrame, ctx: dict
     conn.unregister("_errors")
 
 
+def record_refused(
+    conn: duckdb.DuckDBPyConnection, delivery_id: str, file: str, rule: str, reason: str
+) -> FileResult:
+    """Record a file refused before it could be read (unreadable manifest, file missing from a delivery)."""
+    return _record_refused(
+        conn, {"delivery_id": delivery_id, "file": file, "sha256": None}, rule, reason
+    )
+
+
 def _record_refused(
     conn: duckdb.DuckDBPyConnection, base: dict[str, Any], rule: str, reason: str
 ) -> FileResult:

@@ -3,9 +3,13 @@
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
+
 from rtr import warehouse
-from rtr.ingest.delivery import Delivery, find_deliveries
-from rtr.ingest.load import FileResult, load_file
+from rtr.adapters.profile import find_profile
+from rtr.ingest.delivery import MANIFEST, Delivery, find_deliveries
+from rtr.ingest.load import FileResult, load_file, record_refused
+from rtr.ingest.units import is_canonical
 from schemas import rules
 
 
@@ -38,15 +42,27 @@ def _relative(delivery: Delivery, file: Path) -> str:
 
 
 def ingest_delivery(
-    conn, delivery: Delivery, *, archive_dir: Path, profile: str | None = None
-) -> list[FileResult]:  # type: ignore[no-untyped-def]
-    """Load one delivery's files in a stable order: manufacturing before clinical tables."""
-    from rtr.ingest.units import is_canonical
-
+    conn: duckdb.DuckDBPyConnection,
+    delivery: Delivery,
+    *,
+    archive_dir: Path,
+    profile: str | None = None,
+) -> list[FileResult]:
+    """Load one delivery's files (sorted by name), then record what its manifest promised but lacks."""
     chosen_profile = None
     if profile is not None or not all(is_canonical(f) for f in delivery.files):
-        chosen_profile = _profile_for(delivery, profile)
+        chosen_profile = find_profile(delivery.path, profile)
     results = []
+    if delivery.manifest_error:
+        results.append(
+            record_refused(
+                conn,
+                delivery.delivery_id,
+                _relative(delivery, delivery.path / MANIFEST),
+                rules.UNREADABLE,
+                delivery.manifest_error,
+            )
+        )
     for file in delivery.files:
         expected = delivery.manifest.get(file.name) or delivery.manifest.get(
             file.relative_to(delivery.path).as_posix()
@@ -67,27 +83,13 @@ def ingest_delivery(
         f.relative_to(delivery.path).as_posix() for f in delivery.files
     }
     for name in sorted(set(delivery.manifest) - delivered):
-        from rtr.ingest.load import _record
-
         results.append(
-            _record(
+            record_refused(
                 conn,
-                {
-                    "delivery_id": delivery.delivery_id,
-                    "file": f"{delivery.delivery_id}/{name}",
-                    "sha256": None,
-                    "outcome": "refused",
-                    "rule": rules.MANIFEST_HASH_MISMATCH,
-                    "reason": f"{name} is listed in manifest.json but was not delivered -> send it or fix the manifest",
-                },
+                delivery.delivery_id,
+                _relative(delivery, delivery.path / name),
+                rules.MANIFEST_HASH_MISMATCH,
+                f"{name} is listed in manifest.json but was not delivered; send it or correct the manifest",
             )
         )
     return results
-
-
-def _profile_for(delivery: Delivery, name: str | None):  # type: ignore[no-untyped-def]
-    try:
-        from rtr.adapters import find_profile
-    except ImportError:
-        return None
-    return find_profile(delivery.path, name)
