@@ -44,7 +44,7 @@ def pipeline_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from sample_data.writing import write_deliveries
 
     home = tmp_path_factory.mktemp("e2e")
-    cohort = generate_cohort(seed=11, n_autologous=36, n_allogeneic=9)
+    cohort = generate_cohort(seed=11, n_autologous=60, n_allogeneic=15)
     write_deliveries(cohort, home / "landing")
     warehouse = home / "warehouse.duckdb"
     ingest_path(home / "landing", warehouse_path=warehouse, archive_dir=home / "archive")
