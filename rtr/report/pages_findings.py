@@ -48,6 +48,7 @@ def findings_context(snap: WarehouseSnapshot) -> dict[str, Any]:
         "findings_known": findings is not None,
         "per_outcome": per_outcome,
         "mediation": _generic(snap, "mediation"),
+        "mediation_chart": _mediation_chart(snap.get("analysis.mediation")),
         "groups": _generic(snap, "patient_groups"),
         "groups_chart": _groups_chart(groups),
         "spec": _generic(snap, "spec_ranges"),
@@ -118,6 +119,27 @@ def _groups_chart(groups: pl.DataFrame | None) -> str:
     )  # fmt: skip
     return charts.interval_chart(frame, label="group", title="Outcome rate in each patient group (95 % CI)",
                                  x_title="outcome rate")  # fmt: skip
+
+
+def _mediation_chart(mediation: pl.DataFrame | None) -> str:
+    """Indirect effect (through the CQA) with its CI, for the strongest process -> CQA paths."""
+    needed = {"outcome", "mediator", "indirect_effect", "indirect_ci_low", "indirect_ci_high", "n"}
+    if mediation is None or mediation.height == 0 or not needed <= set(mediation.columns):
+        return ""
+    source = "process_parameter" if "process_parameter" in mediation.columns else None
+    if source is None:
+        return ""
+    frame = mediation.sort(pl.col("indirect_effect").abs(), descending=True, nulls_last=True).head(
+        TOP
+    ).select(
+        pl.concat_str(pl.col("outcome"), pl.lit(": "), pl.col(source), pl.lit(" -> "),
+                      pl.col("mediator"), pl.lit(" (n="), pl.col("n").cast(pl.String),
+                      pl.lit(")")).alias("path"),
+        pl.col("indirect_effect").alias("estimate"),
+        pl.col("indirect_ci_low").alias("ci_low"), pl.col("indirect_ci_high").alias("ci_high"),
+    )  # fmt: skip
+    return charts.interval_chart(frame, label="path", x_title="indirect effect",
+                                 title="Process parameter -> CQA -> outcome: indirect effect (95 % CI)")  # fmt: skip
 
 
 def _performance_chart(perf: pl.DataFrame | None) -> str:
