@@ -4,8 +4,9 @@ Patient -> subjects (pseudonymous server id; sex; age at the CAR-T infusion comp
 birth date, which is then dropped; name, address, telecom and identifiers are never read),
 Observation -> responses (and body weight / LDH folded into subjects), Procedure -> infusions
 (CAR-T infusion) or collections (apheresis), Specimen -> collections (starting material only),
-BiologicallyDerivedProduct -> lots, AdverseEvent -> adverse_events. Other resource types are
-counted in a note.
+BiologicallyDerivedProduct -> lots, AdverseEvent -> adverse_events, Patient + the delivery's
+dated clinical activity -> follow_up (derived rows, see ``fhir_follow_up``). Other resource
+types are counted in a note.
 """
 
 from collections import Counter
@@ -17,6 +18,7 @@ import polars as pl
 
 from rtr.adapters.common import finish, join_notes, reject_when
 from rtr.adapters.dates import iso_date
+from rtr.adapters.fhir_follow_up import follow_up_frame
 from rtr.adapters.fhir_map import classify, patient_rows
 from rtr.adapters.fhir_read import delivery_resources, load_resources
 from rtr.ingest.source import IMPUTED, LINE, SourceTable
@@ -50,8 +52,10 @@ def read_fhir(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[So
         row[LINE] = locator
         rows.setdefault(table, []).append(row)
     patients = [(loc, r) for loc, r in loaded.resources if r.get("resourceType") == "Patient"]
+    follow_up = None
     if patients:
         rows.setdefault("subjects", []).extend(patient_rows(patients, context))
+        follow_up, follow_notes = follow_up_frame(patients, context)
     notes = [f"FHIR: {len(loaded.resources)} resources"]
     if ignored:
         notes.append(
@@ -62,6 +66,10 @@ def read_fhir(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[So
         SourceTable(table, _frame(table, found), path, loaded.encoding, tuple(notes))
         for table, found in rows.items()
     ]
+    if follow_up is not None and follow_up.height:
+        out.append(
+            SourceTable("follow_up", follow_up, path, loaded.encoding, (*notes, *follow_notes))
+        )
     if not out:
         out = [
             SourceTable(

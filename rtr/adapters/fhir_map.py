@@ -10,6 +10,11 @@ from schemas.responses import CRITERIA_SYNONYMS, RESPONSE_MAP
 
 WEIGHT_LOINC = {"29463-7", "3141-9"}
 LDH_LOINC = {"2532-0", "14804-9", "14805-6"}
+# Death certificate data (VRDR, Synthea): 69453-9 cause of death, 81956-5 date and time of death;
+# mCODE CancerDiseaseStatus: 97509-4 (STU2+), 88040-1 (STU1). A trend judgement (improved, stable,
+# worsened) is no criteria-based response category: it feeds follow_up's progression date.
+DEATH_LOINC = {"69453-9", "81956-5"}
+DISEASE_STATUS_LOINC = {"97509-4", "88040-1"}
 _INFUSION = re.compile(r"CAR[- ]?T|CHIMERIC ANTIGEN|CELL THERAPY INFUSION|CELLULAR THERAPY")
 _APHERESIS = re.compile(r"APHERESIS|LEUKAPHERESIS|LEUCAPHERESIS")
 _MATERIAL = (
@@ -54,7 +59,9 @@ def classify(resource: Row, context: list[Row]) -> tuple[str | None, Row | None,
         found = codes(resource.get("code"))
         if found & (WEIGHT_LOINC | LDH_LOINC):
             return None, {}, None  # folded into subjects (weight_kg, ldh_u_l)
-        response = _response(resource)
+        if found & (DEATH_LOINC | DISEASE_STATUS_LOINC):
+            return None, {}, None  # folded into follow_up (death, cause of death, progression)
+        response = response_row(resource)
         if response is not None:
             return "responses", response, None
         return None, None, "Observation other than response, body weight or LDH"
@@ -118,7 +125,8 @@ def _lot(procedure: Row, context: list[Row]) -> str | None:
     return None
 
 
-def _response(resource: Row) -> Row | None:
+def response_row(resource: Row) -> Row | None:
+    """A responses row from an Observation whose code names a response, else None."""
     text = concept_text(resource.get("code"))
     if "RESPONSE" not in text:
         return None
@@ -169,7 +177,7 @@ def _adverse_event(resource: Row, subject: str | None) -> Row:
 
 def patient_rows(patients: list[tuple[int, Row]], context: list[Row]) -> list[Row]:
     """subjects rows: birthDate is used for the age at infusion and goes no further."""
-    infusions: dict[str, str] = {}
+    infusions = infusion_starts(context)
     weights: dict[str, list[tuple[str, float]]] = {}
     ldh: dict[str, list[tuple[str, float]]] = {}
     providers: dict[str, str] = {}
@@ -180,10 +188,6 @@ def patient_rows(patients: list[tuple[int, Row]], context: list[Row]) -> list[Ro
         if r.get("resourceType") == "Encounter" and ref_id(r.get("serviceProvider")):
             # The treating hospital: the organisation that provided the patient's encounters.
             providers.setdefault(subject, str(ref_id(r.get("serviceProvider"))))
-        elif r.get("resourceType") == "Procedure":
-            table, row, _ = classify(r, [])
-            if table == "infusions" and row and row["infusion_date"]:
-                infusions[subject] = min(infusions.get(subject, "9999"), row["infusion_date"][:10])
         elif r.get("resourceType") == "Observation":
             qty = r.get("valueQuantity") or {}
             when = first_date(r, "effectiveDateTime", "effectivePeriod", "issued") or ""
@@ -214,6 +218,19 @@ def patient_rows(patients: list[tuple[int, Row]], context: list[Row]) -> list[Ro
             }
         )
     return rows
+
+
+def infusion_starts(context: list[Row]) -> dict[str, str]:
+    """First CAR-T infusion date (YYYY-MM-DD) per patient among the delivery's Procedures."""
+    starts: dict[str, str] = {}
+    for r in context:
+        if r.get("resourceType") != "Procedure":
+            continue
+        table, row, _ = classify(r, [])
+        if table == "infusions" and row and row["subject_id"] and row["infusion_date"]:
+            subject = row["subject_id"]
+            starts[subject] = min(starts.get(subject, "9999"), row["infusion_date"][:10])
+    return starts
 
 
 def _baseline(values: list[tuple[str, float]], start: str | None) -> float | None:

@@ -117,3 +117,18 @@ def first_date(resource: dict[str, Any], *keys: str) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
+
+
+def last_date(resource: dict[str, Any], *keys: str) -> str | None:
+    """The latest point of the first present dateTime among ``keys`` (a Period gives its end, else start).
+
+    A patient seen during an encounter or a procedure was alive until its end: that is the date
+    that matters for the last known alive date.
+    """
+    for key in keys:
+        value = resource.get(key)
+        if isinstance(value, dict):
+            value = value.get("end") or value.get("start")
+        if isinstance(value, str) and value:
+            return value
+    return None
