@@ -26,7 +26,7 @@ class AnalysisConfig:
     near_constant_share: float = 0.975
     max_missing_share: float = 0.75
     min_level_count: int = 5
-    collinearity_r2: float = 0.9
+    collinearity_r2: float = 0.8
     cv_folds: int = 5
     cv_repeats: int = 3
     n_boot: int = 200
@@ -34,7 +34,7 @@ class AnalysisConfig:
     n_permutations: int = 3
     mediation_draws: int = 4000
     group_min_share: float = 0.08
-    group_max_rules: int = 5
+    group_max_rules: int = 8
     holdout_share: float = 0.3
     spec_min_n_outside: int = 10
     spc_min_points: int = 8

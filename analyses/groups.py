@@ -6,9 +6,10 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from scipy import stats
+from sklearn.linear_model import LogisticRegression
 
 from analyses.config import AnalysisConfig
-from analyses.design import Array, Design
+from analyses.design import Array, Design, impute_columns
 
 GROUPS_SCHEMA = {
     "outcome": pl.String,
@@ -87,6 +88,43 @@ def _rate_ratio_ci(e1: float, n1: float, e0: float, n0: float) -> tuple[float, f
     return float(rr), float(rr * np.exp(-1.96 * se)), float(rr * np.exp(1.96 * se))
 
 
+def _partner_z(support: Array, events: Array, z: Array) -> Array:
+    """For each pair, the weaker of the two z statistics of adding one condition to the other.
+
+    A pair is worth reporting only if each condition changes the rate within the other
+    (in the pair's direction); otherwise a strong single condition (high tumour burden)
+    paired with any broad condition would crowd out groups that exist only as a combination.
+    Singles get +inf.
+    """
+    single_n, single_e = np.diag(support), np.diag(events)
+    weakest = np.full(support.shape, np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = events / support
+        for parent_n, parent_e in (
+            (single_n[:, None], single_e[:, None]),
+            (single_n[None, :], single_e[None, :]),
+        ):
+            other_n, other_e = parent_n - support, parent_e - events  # parent without the partner
+            p = parent_e / parent_n
+            zz = (rate - other_e / other_n) / np.sqrt(p * (1 - p) * (1 / support + 1 / other_n))
+            weakest = np.minimum(weakest, np.nan_to_num(zz * np.sign(z), nan=-np.inf))
+    np.fill_diagonal(weakest, np.inf)
+    return weakest
+
+
+def _residual_z(design: Design, md: Array, yd: Array, disc: Array, seed: int) -> Array:
+    """(observed - expected) / sd of events per rule, expected from a main-effects model."""
+    cols = [i for i, t in enumerate(design.terms) if t.kind in ("patient", "treatment")]
+    x, _ = impute_columns(design.x[disc][:, cols])
+    model = LogisticRegression(C=1.0, max_iter=1000, random_state=seed).fit(x, yd)
+    p = model.predict_proba(x)[:, 1]
+    observed = md.T @ (md * yd[:, None])
+    expected = md.T @ (md * p[:, None])
+    var = md.T @ (md * (p * (1 - p))[:, None])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.nan_to_num((observed - expected) / np.sqrt(var))
+
+
 def discover_groups(
     frame: pl.DataFrame,
     design: Design,
@@ -125,21 +163,45 @@ def discover_groups(
     valid = (support >= min_n) & (rest_n >= min_n) & np.isfinite(z)
     valid &= (feat[:, None] != feat[None, :]) | np.eye(len(conds), dtype=bool)
     valid &= np.triu(np.ones_like(valid, dtype=bool))
-    order = np.argsort(-np.abs(np.where(valid, z, 0)), axis=None)
-    chosen: list[tuple[int, int]] = []
+    partner = _partner_z(support, events, z)
+    valid &= (partner >= 2.0) & (np.abs(z) >= 2.0)
+    # Singles rank by how far they differ from the rest; combinations by how far their
+    # outcome departs from what their features predict one by one (main-effects model),
+    # i.e. by what the combination adds.
+    resid_z = _residual_z(design, md, yd, disc, seed)
+    score = np.where(
+        valid, np.where(np.eye(len(conds), dtype=bool), np.abs(z), np.abs(resid_z)), 0.0
+    )
+    order = np.argsort(-score, axis=None)
+    used: set[frozenset[str]] = set()
     rows: list[dict[str, object]] = []
-    for flat in order:
-        i, j = np.unravel_index(flat, z.shape)
-        if not valid[i, j] or len(chosen) >= cfg.group_max_rules:
-            break
+    # Half the slots for single conditions, the rest for combinations, so that strong single
+    # factors do not crowd out groups that exist only as a combination.
+    picks: list[tuple[int, int]] = []
+    for want_single, cap in ((True, cfg.group_max_rules // 2), (False, cfg.group_max_rules)):
+        for flat in order:
+            i, j = (int(k) for k in np.unravel_index(flat, z.shape))
+            if not valid[i, j] or len(picks) >= cap:
+                break
+            if (i == j) != want_single:
+                continue
+            mask = (masks[:, i] * masks[:, j]).astype(bool)
+            # One rule per feature set (another threshold of the same features, or the
+            # complement, tells the reader nothing new) and no near-duplicate coverage.
+            features = frozenset((conds[i].feature, conds[j].feature))
+            if features in used or any(
+                np.sum(mask & m) / max(np.sum(mask | m), 1) > 0.6
+                for m in (
+                    (masks[:, a] * masks[:, b]).astype(bool)
+                    for a, b in picks
+                    if (a == b) == want_single
+                )
+            ):
+                continue
+            used.add(features)
+            picks.append((i, j))
+    for i, j in picks:
         mask = (masks[:, i] * masks[:, j]).astype(bool)
-        # Overlapping near-duplicates of a rule already chosen add nothing for the reader.
-        if any(
-            np.sum(mask & m) / max(np.sum(mask | m), 1) > 0.5
-            for m in ((masks[:, a] * masks[:, b]).astype(bool) for a, b in chosen)
-        ):
-            continue
-        chosen.append((int(i), int(j)))
         parts = [conds[i]] if i == j else [conds[i], conds[j]]
         e1, n1 = float(y[disc & mask].sum()), float((disc & mask).sum())
         e0, n0 = float(y[disc & ~mask].sum()), float((disc & ~mask).sum())

@@ -2,6 +2,7 @@
 
 import numpy as np
 import polars as pl
+from threadpoolctl import threadpool_limits
 
 from analyses.clustering import bootstrap_indices
 from analyses.config import AnalysisConfig
@@ -101,6 +102,25 @@ def importance_table(
     run_id: str,
 ) -> pl.DataFrame:
     """analysis.feature_importance rows for one binary outcome (both models)."""
+    with threadpool_limits(limits=cfg.n_threads):
+        return _importance_table(
+            design, cols, x, y, outcome, fold_fits, groups=groups, cfg=cfg, seed=seed, run_id=run_id
+        )
+
+
+def _importance_table(
+    design: Design,
+    cols: list[int],
+    x: Array,
+    y: Array,
+    outcome: str,
+    fold_fits: dict[str, list[FoldFit]],
+    *,
+    groups: Array | None,
+    cfg: AnalysisConfig,
+    seed: int,
+    run_id: str,
+) -> pl.DataFrame:
     stability = selection_frequency(
         design, cols, x, y, groups=groups, n_boot=cfg.n_stability_boot, seed=seed
     )

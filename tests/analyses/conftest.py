@@ -18,6 +18,7 @@ class SimCohort:
     planted_cr: dict[str, float]  # feature -> true log-OR per SD (direct effects on CR)
     nulls: tuple[str, ...]
     decoy: str
+    poor_group: tuple[str, ...] = ("ecog", "indication")  # ecog >= 2 and indication == DLBCL
 
 
 CATALOG_KINDS = {
@@ -51,7 +52,7 @@ def simulate_cohort(seed: int = 11, n: int = 500, n_shared_lots: int | None = No
     rng = np.random.default_rng(seed)
     age = rng.normal(60, 11, n).round()
     sex = rng.choice(["F", "M"], n)
-    ecog = rng.choice([0, 1, 2], n, p=[0.45, 0.4, 0.15]).astype(float)
+    ecog = rng.choice([0, 1, 2], n, p=[0.4, 0.35, 0.25]).astype(float)
     sickness = rng.normal(0, 1, n)  # latent disease severity drives burden, LDH, and site choice
     tumor = np.exp(8 + 0.6 * sickness + rng.normal(0, 0.5, n))
     ldh = np.exp(5.5 + 0.4 * sickness + rng.normal(0, 0.4, n))
@@ -78,7 +79,7 @@ def simulate_cohort(seed: int = 11, n: int = 500, n_shared_lots: int | None = No
     planted = {"tscm_pct": 0.8, "tumor_burden_spd_mm2": -0.7, "exhaustion_pd1_lag3_pct": -0.6, "ldh_u_l": -0.4}
     logit = (
         -0.1 + 0.8 * _z(tscm) - 0.7 * _z(np.log(tumor)) - 0.6 * _z(exhaustion) - 0.4 * _z(np.log(ldh))
-        - 0.9 * ((ecog >= 2) & (indication == "MCL")) + lot_effect
+        - 1.6 * ((ecog >= 2) & (indication == "DLBCL")) + lot_effect
     )
     p_cr = 1 / (1 + np.exp(-logit))
     cr = rng.random(n) < p_cr
@@ -127,6 +128,12 @@ def simulate_cohort(seed: int = 11, n: int = 500, n_shared_lots: int | None = No
     }, schema_overrides={"unit": pl.String})
     nulls = ("viability_pct", "car_positive_pct", "vcn_copies_per_cell", "transduction_moi", "xq_unknown_param", "age_years")
     return SimCohort(data, catalog, p_cr, planted, nulls, "seeding_density_cells_per_ml")
+
+
+@pytest.fixture(scope="session")
+def simulate():  # type: ignore[no-untyped-def]
+    """The simulator itself, for tests that need a variant cohort."""
+    return simulate_cohort
 
 
 @pytest.fixture(scope="session")
