@@ -47,7 +47,9 @@ def _z(v: np.ndarray) -> np.ndarray:
     return (v - v.mean()) / v.std()
 
 
-def simulate_cohort(seed: int = 11, n: int = 500, n_shared_lots: int | None = None, lot_sd: float = 0.0) -> SimCohort:
+def simulate_cohort(
+    seed: int = 11, n: int = 500, n_shared_lots: int | None = None, lot_sd: float = 0.0
+) -> SimCohort:
     """A CAR-T-like cohort; with n_shared_lots, patients share lots whose effect varies (sd lot_sd)."""
     rng = np.random.default_rng(seed)
     age = rng.normal(60, 11, n).round()
@@ -76,10 +78,20 @@ def simulate_cohort(seed: int = 11, n: int = 500, n_shared_lots: int | None = No
     else:
         lot_effect = np.zeros(n)
         lot_ids = np.array([f"LOT{i:04d}" for i in range(n)])
-    planted = {"tscm_pct": 0.8, "tumor_burden_spd_mm2": -0.7, "exhaustion_pd1_lag3_pct": -0.6, "ldh_u_l": -0.4}
+    planted = {
+        "tscm_pct": 0.8,
+        "tumor_burden_spd_mm2": -0.7,
+        "exhaustion_pd1_lag3_pct": -0.6,
+        "ldh_u_l": -0.4,
+    }
     logit = (
-        -0.1 + 0.8 * _z(tscm) - 0.7 * _z(np.log(tumor)) - 0.6 * _z(exhaustion) - 0.4 * _z(np.log(ldh))
-        - 1.6 * ((ecog >= 2) & (indication == "DLBCL")) + lot_effect
+        -0.1
+        + 0.8 * _z(tscm)
+        - 0.7 * _z(np.log(tumor))
+        - 0.6 * _z(exhaustion)
+        - 0.4 * _z(np.log(ldh))
+        - 1.6 * ((ecog >= 2) & (indication == "DLBCL"))
+        + lot_effect
     )
     p_cr = 1 / (1 + np.exp(-logit))
     cr = rng.random(n) < p_cr
@@ -95,38 +107,69 @@ def simulate_cohort(seed: int = 11, n: int = 500, n_shared_lots: int | None = No
     os_t = t_event + rng.exponential(400, n)
     os_days = np.minimum(os_t, t_cens).round()
     release = [date(2023, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, 700, n)]
-    data = pl.DataFrame({
-        "subject_id": [f"S{i:04d}" for i in range(n)],
-        "lot_id": lot_ids,
-        "is_first_infusion": np.ones(n, dtype=bool),
-        "manufacturing_site_id": np.where(seeding > 1.0, "SITE_B", "SITE_A"),
-        "process_version": rng.choice(["v1", "v2"], n),
-        "release_date": release,
-        "age_years": age, "sex": sex, "ecog": ecog, "ldh_u_l": ldh, "tumor_burden_spd_mm2": tumor,
-        "indication": indication, "dose_per_kg": dose, "lymphodepletion": lympho,
-        "culture_duration_days": culture, "transduction_moi": moi,
-        "seeding_density_cells_per_ml": seeding, "xq_unknown_param": unknown,
-        "tscm_pct": tscm, "exhaustion_pd1_lag3_pct": exhaustion, "viability_pct": viability,
-        "car_positive_pct": car, "vcn_copies_per_cell": vcn,
-        "cr": cr, "orr": orr, "crs_grade3plus": crs3, "icans_grade3plus": icans3,
-        "pfs_days": pfs_days, "pfs_event": t_event <= t_cens,
-        "os_days": os_days, "os_event": os_t <= t_cens,
-        # Post-infusion expansion follows response: it must never be used as a predictor.
-        "peak_expansion_copies_per_ug": np.exp(9 + 1.5 * cr + rng.normal(0, 0.3, n)),
-    })
+    data = pl.DataFrame(
+        {
+            "subject_id": [f"S{i:04d}" for i in range(n)],
+            "lot_id": lot_ids,
+            "is_first_infusion": np.ones(n, dtype=bool),
+            "manufacturing_site_id": np.where(seeding > 1.0, "SITE_B", "SITE_A"),
+            "process_version": rng.choice(["v1", "v2"], n),
+            "release_date": release,
+            "age_years": age,
+            "sex": sex,
+            "ecog": ecog,
+            "ldh_u_l": ldh,
+            "tumor_burden_spd_mm2": tumor,
+            "indication": indication,
+            "dose_per_kg": dose,
+            "lymphodepletion": lympho,
+            "culture_duration_days": culture,
+            "transduction_moi": moi,
+            "seeding_density_cells_per_ml": seeding,
+            "xq_unknown_param": unknown,
+            "tscm_pct": tscm,
+            "exhaustion_pd1_lag3_pct": exhaustion,
+            "viability_pct": viability,
+            "car_positive_pct": car,
+            "vcn_copies_per_cell": vcn,
+            "cr": cr,
+            "orr": orr,
+            "crs_grade3plus": crs3,
+            "icans_grade3plus": icans3,
+            "pfs_days": pfs_days,
+            "pfs_event": t_event <= t_cens,
+            "os_days": os_days,
+            "os_event": os_t <= t_cens,
+            # Post-infusion expansion follows response: it must never be used as a predictor.
+            "peak_expansion_copies_per_ug": np.exp(9 + 1.5 * cr + rng.normal(0, 0.3, n)),
+        }
+    )
     # A few missing values, as in real deliveries.
     data = data.with_columns(
-        pl.when(pl.Series(rng.random(n) < 0.05)).then(None).otherwise(pl.col("ldh_u_l")).alias("ldh_u_l")
+        pl.when(pl.Series(rng.random(n) < 0.05))
+        .then(None)
+        .otherwise(pl.col("ldh_u_l"))
+        .alias("ldh_u_l")
     )
-    catalog = pl.DataFrame({
-        "feature": list(CATALOG_KINDS),
-        "feature_kind": [k for k, _ in CATALOG_KINDS.values()],
-        "source": "sim",
-        "dtype": [d for _, d in CATALOG_KINDS.values()],
-        "unit": None,
-        "known_at_release": [k != "post_infusion" for k, _ in CATALOG_KINDS.values()],
-    }, schema_overrides={"unit": pl.String})
-    nulls = ("viability_pct", "car_positive_pct", "vcn_copies_per_cell", "transduction_moi", "xq_unknown_param", "age_years")
+    catalog = pl.DataFrame(
+        {
+            "feature": list(CATALOG_KINDS),
+            "feature_kind": [k for k, _ in CATALOG_KINDS.values()],
+            "source": "sim",
+            "dtype": [d for _, d in CATALOG_KINDS.values()],
+            "unit": None,
+            "known_at_release": [k != "post_infusion" for k, _ in CATALOG_KINDS.values()],
+        },
+        schema_overrides={"unit": pl.String},
+    )
+    nulls = (
+        "viability_pct",
+        "car_positive_pct",
+        "vcn_copies_per_cell",
+        "transduction_moi",
+        "xq_unknown_param",
+        "age_years",
+    )
     return SimCohort(data, catalog, p_cr, planted, nulls, "seeding_density_cells_per_ml")
 
 
@@ -156,7 +199,10 @@ def catalog_for_truth(truth: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> p
     """
     from rtr.link.columns import IDS, OUTCOMES, PATIENT, POST_INFUSION, PRODUCT, TREATMENT
 
-    fixed = {c.name: (c.feature_kind, c.dtype) for c in IDS + PATIENT + TREATMENT + PRODUCT + OUTCOMES + POST_INFUSION}
+    fixed = {
+        c.name: (c.feature_kind, c.dtype)
+        for c in IDS + PATIENT + TREATMENT + PRODUCT + OUTCOMES + POST_INFUSION
+    }
     params = set(tables["process_parameters"]["parameter_code"].to_list())
     qr = tables["quality_results"]
     cqas = set(qr.filter(pl.col("sample_stage") == "final_product")["test_code"].to_list())
@@ -164,7 +210,13 @@ def catalog_for_truth(truth: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> p
     for name in truth.columns:
         if name.startswith("true_p_"):
             continue
-        dtype = "numeric" if truth[name].dtype.is_numeric() else "boolean" if truth[name].dtype == pl.Boolean else "categorical"
+        dtype = (
+            "numeric"
+            if truth[name].dtype.is_numeric()
+            else "boolean"
+            if truth[name].dtype == pl.Boolean
+            else "categorical"
+        )
         if name in fixed:
             kind, dtype = fixed[name]
         elif name.startswith("sm_"):
@@ -175,7 +227,24 @@ def catalog_for_truth(truth: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> p
             kind = "cqa"
         else:
             kind = "id"
-        rows.append({"feature": name, "feature_kind": kind, "source": "test", "dtype": dtype, "unit": None,
-                     "known_at_release": kind not in ("outcome", "post_infusion")})
-    return pl.DataFrame(rows, schema={"feature": pl.String, "feature_kind": pl.String, "source": pl.String,
-                                      "dtype": pl.String, "unit": pl.String, "known_at_release": pl.Boolean})
+        rows.append(
+            {
+                "feature": name,
+                "feature_kind": kind,
+                "source": "test",
+                "dtype": dtype,
+                "unit": None,
+                "known_at_release": kind not in ("outcome", "post_infusion"),
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "feature": pl.String,
+            "feature_kind": pl.String,
+            "source": pl.String,
+            "dtype": pl.String,
+            "unit": pl.String,
+            "known_at_release": pl.Boolean,
+        },
+    )

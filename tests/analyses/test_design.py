@@ -11,8 +11,14 @@ CFG = AnalysisConfig()
 
 def _catalog(rows: list[tuple[str, str, str]]) -> pl.DataFrame:
     return pl.DataFrame(
-        {"feature": [r[0] for r in rows], "feature_kind": [r[1] for r in rows], "source": "t",
-         "dtype": [r[2] for r in rows], "unit": None, "known_at_release": True},
+        {
+            "feature": [r[0] for r in rows],
+            "feature_kind": [r[1] for r in rows],
+            "source": "t",
+            "dtype": [r[2] for r in rows],
+            "unit": None,
+            "known_at_release": True,
+        },
         schema_overrides={"unit": pl.String},
     )
 
@@ -20,17 +26,28 @@ def _catalog(rows: list[tuple[str, str, str]]) -> pl.DataFrame:
 def test_categorical_levels_are_compared_with_the_most_frequent_level() -> None:
     data = pl.DataFrame({"lymphodepletion": ["flu_cy"] * 30 + ["bendamustine"] * 12 + ["none"] * 8})
     design = build_design(data, _catalog([("lymphodepletion", "treatment", "categorical")]), CFG)
-    assert [t.name for t in design.terms] == ["lymphodepletion=bendamustine", "lymphodepletion=none"]
+    assert [t.name for t in design.terms] == [
+        "lymphodepletion=bendamustine",
+        "lymphodepletion=none",
+    ]
     assert {t.reference for t in design.terms} == {"flu_cy"}
 
 
 def test_near_constant_and_mostly_missing_features_are_skipped_with_a_reason() -> None:
-    data = pl.DataFrame({
-        "sterility": ["negative"] * 99 + ["positive"],
-        "rare_code": [1.0] * 10 + [None] * 90,
-        "age_years": np.arange(100, dtype=float),
-    })
-    cat = _catalog([("sterility", "cqa", "categorical"), ("rare_code", "cqa", "numeric"), ("age_years", "patient", "numeric")])
+    data = pl.DataFrame(
+        {
+            "sterility": ["negative"] * 99 + ["positive"],
+            "rare_code": [1.0] * 10 + [None] * 90,
+            "age_years": np.arange(100, dtype=float),
+        }
+    )
+    cat = _catalog(
+        [
+            ("sterility", "cqa", "categorical"),
+            ("rare_code", "cqa", "numeric"),
+            ("age_years", "patient", "numeric"),
+        ]
+    )
     design = build_design(data, cat, CFG)
     assert design.features == ["age_years"]
     reasons = {s.feature: s.reason for s in design.skipped}
@@ -40,15 +57,25 @@ def test_near_constant_and_mostly_missing_features_are_skipped_with_a_reason() -
 
 def test_right_skewed_positive_measures_are_analysed_on_the_log_scale() -> None:
     ldh = np.exp(np.random.default_rng(1).normal(5.5, 0.8, 300))
-    design = build_design(pl.DataFrame({"ldh_u_l": ldh}), _catalog([("ldh_u_l", "patient", "numeric")]), CFG)
+    design = build_design(
+        pl.DataFrame({"ldh_u_l": ldh}), _catalog([("ldh_u_l", "patient", "numeric")]), CFG
+    )
     term = design.terms[0]
     assert term.transform == "log"
     assert np.isclose(term.scale, np.log(ldh).std(ddof=1))
 
 
 def test_unknown_codes_are_encoded_like_known_ones_and_outcomes_are_not_features() -> None:
-    data = pl.DataFrame({"xq_new_code": np.arange(50.0), "cr": [True, False] * 25, "peak": np.arange(50.0)})
-    cat = _catalog([("xq_new_code", "process_parameter", "numeric"), ("cr", "outcome", "boolean"), ("peak", "post_infusion", "numeric")])
+    data = pl.DataFrame(
+        {"xq_new_code": np.arange(50.0), "cr": [True, False] * 25, "peak": np.arange(50.0)}
+    )
+    cat = _catalog(
+        [
+            ("xq_new_code", "process_parameter", "numeric"),
+            ("cr", "outcome", "boolean"),
+            ("peak", "post_infusion", "numeric"),
+        ]
+    )
     assert build_design(data, cat, CFG).features == ["xq_new_code"]
 
 

@@ -17,7 +17,9 @@ def _findings(cohort: Any, outcome_name: str, data: pl.DataFrame | None = None) 
     frame = first_infusions(cohort.data if data is None else data)
     design = build_design(frame, cohort.catalog, CFG)
     outcome = next(o for o in available_outcomes(frame)[0] if o.name == outcome_name)
-    found, _ = estimate_effects(design, outcome, groups=lot_clusters(frame), cfg=CFG, seed=1, run_id="t")
+    found, _ = estimate_effects(
+        design, outcome, groups=lot_clusters(frame), cfg=CFG, seed=1, run_id="t"
+    )
     return found
 
 
@@ -30,7 +32,9 @@ def _adjusted(findings: pl.DataFrame) -> pl.DataFrame:
     return findings.filter(pl.col("adjustment") == "adjusted")
 
 
-def test_every_planted_effect_is_found_after_adjustment(cr_findings: pl.DataFrame, cohort: Any) -> None:
+def test_every_planted_effect_is_found_after_adjustment(
+    cr_findings: pl.DataFrame, cohort: Any
+) -> None:
     adj = _adjusted(cr_findings)
     for feature, log_or in cohort.planted_cr.items():
         row = adj.filter(pl.col("feature") == feature)
@@ -43,7 +47,9 @@ def test_planted_nulls_are_not_reported(cr_findings: pl.DataFrame, cohort: Any) 
     assert supported.isdisjoint(cohort.nulls)
 
 
-def test_the_confounded_decoy_goes_with_response_only_before_adjustment(cr_findings: pl.DataFrame, cohort: Any) -> None:
+def test_the_confounded_decoy_goes_with_response_only_before_adjustment(
+    cr_findings: pl.DataFrame, cohort: Any
+) -> None:
     decoy = cr_findings.filter(pl.col("feature") == cohort.decoy)
     unadjusted = decoy.filter(pl.col("adjustment") == "unadjusted")
     adjusted = decoy.filter(pl.col("adjustment") == "adjusted")
@@ -52,7 +58,9 @@ def test_the_confounded_decoy_goes_with_response_only_before_adjustment(cr_findi
     assert not adjusted["is_supported"][0]
 
 
-def test_process_parameters_are_not_adjusted_for_the_cqas_they_act_through(cr_findings: pl.DataFrame) -> None:
+def test_process_parameters_are_not_adjusted_for_the_cqas_they_act_through(
+    cr_findings: pl.DataFrame,
+) -> None:
     adj = _adjusted(cr_findings)
     culture = adj.filter(pl.col("feature") == "culture_duration_days")["adjusted_for"][0]
     assert "tumor_burden_spd_mm2" in culture and "transduction_moi" in culture
@@ -62,7 +70,9 @@ def test_process_parameters_are_not_adjusted_for_the_cqas_they_act_through(cr_fi
     assert "culture_duration_days" not in cqa
 
 
-def test_effects_are_per_sd_for_numbers_and_per_level_for_categories(cr_findings: pl.DataFrame) -> None:
+def test_effects_are_per_sd_for_numbers_and_per_level_for_categories(
+    cr_findings: pl.DataFrame,
+) -> None:
     measures = dict(zip(cr_findings["feature"], cr_findings["effect_measure"], strict=True))
     assert measures["tscm_pct"] == "odds_ratio_per_sd"
     assert measures["lymphodepletion=bendamustine"] == "odds_ratio"
@@ -74,14 +84,18 @@ def test_survival_outcomes_get_hazard_ratios_per_sd(cohort: Any) -> None:
     tscm = pfs.filter(pl.col("feature") == "tscm_pct")
     assert tscm["effect_measure"][0] == "hazard_ratio_per_sd"
     assert tscm["ci_high"][0] < 1 and tscm["q_value"][0] < CFG.q_threshold
-    assert set(pfs.filter(pl.col("is_supported"))["feature"]).isdisjoint(("viability_pct", "car_positive_pct"))
+    assert set(pfs.filter(pl.col("is_supported"))["feature"]).isdisjoint(
+        ("viability_pct", "car_positive_pct")
+    )
 
 
 def test_patients_sharing_lots_get_lot_clustered_intervals(clustered_cohort: Any) -> None:
     found = _findings(clustered_cohort, "cr")
     assert found["method"].str.contains("cluster-robust SE by lot").all()
     # The same data treated as independent patients gives narrower intervals for a lot-level CQA.
-    independent = clustered_cohort.data.with_columns(pl.int_range(pl.len()).cast(pl.String).alias("lot_id"))
+    independent = clustered_cohort.data.with_columns(
+        pl.int_range(pl.len()).cast(pl.String).alias("lot_id")
+    )
     naive = _findings(clustered_cohort, "cr", data=independent)
 
     def width(f: pl.DataFrame) -> float:

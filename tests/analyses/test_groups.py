@@ -20,7 +20,8 @@ def test_the_planted_poor_response_group_is_found_with_lift_below_one(cohort: An
     groups = discover_groups(frame, design, cr.y, cr.present, "cr", cfg=CFG, seed=2, run_id="t")
     assert 0 < groups.height <= CFG.group_max_rules
     matches = [
-        row for row in groups.iter_rows(named=True)
+        row
+        for row in groups.iter_rows(named=True)
         if {c["feature"] for c in json.loads(row["definition"])} == set(cohort.poor_group)
     ]
     assert matches, groups["rule"].to_list()

@@ -28,7 +28,9 @@ def cr_models(cohort: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
     return perf, imp
 
 
-def test_cross_validated_auc_is_close_to_the_auc_of_the_true_probabilities(cr_models: Any, cohort: Any) -> None:
+def test_cross_validated_auc_is_close_to_the_auc_of_the_true_probabilities(
+    cr_models: Any, cohort: Any
+) -> None:
     perf, _ = cr_models
     true_auc = auc(cohort.data["cr"].cast(pl.Float64).to_numpy(), cohort.true_p_cr)
     logistic = perf.filter((pl.col("model") == "penalised_logistic") & (pl.col("metric") == "auc"))
@@ -45,7 +47,9 @@ def test_post_infusion_measurements_never_enter_the_models(cr_models: Any) -> No
 
 def test_planted_predictors_rank_high_and_are_selected_stably(cr_models: Any, cohort: Any) -> None:
     _, imp = cr_models
-    logistic = imp.filter(pl.col("model") == "penalised_logistic").sort("importance", descending=True)
+    logistic = imp.filter(pl.col("model") == "penalised_logistic").sort(
+        "importance", descending=True
+    )
     top = set(logistic["feature"].head(len(cohort.planted_cr) + 1))
     assert "tscm_pct" in top and "tumor_burden_spd_mm2" in top
     freq = dict(zip(logistic["feature"], logistic["selection_frequency"], strict=True))
@@ -58,7 +62,15 @@ def test_survival_model_reports_a_cross_validated_c_index(cohort: Any) -> None:
     design = build_design(frame, cohort.catalog, CFG)
     pfs = next(o for o in available_outcomes(frame)[0] if o.name == "pfs")
     rows = pfs.present.astype(bool)
-    out = evaluate_survival(design.x[rows][:, release_columns(design)], pfs, rows, groups=None, cfg=CFG, seed=1, run_id="t")
+    out = evaluate_survival(
+        design.x[rows][:, release_columns(design)],
+        pfs,
+        rows,
+        groups=None,
+        cfg=CFG,
+        seed=1,
+        run_id="t",
+    )
     assert out["metric"].to_list() == ["c_index"]
     assert 0.6 < out["estimate"][0] < 0.9
     assert out["ci_low"][0] > 0.5

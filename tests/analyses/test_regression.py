@@ -45,7 +45,9 @@ def test_lot_clustered_standard_errors_are_wider_when_lots_share_a_shift() -> No
     naive = fit_logistic(y, x_lot[:, None], groups=None, n_leading=1)
     clustered = fit_logistic(y, x_lot[:, None], groups=lots.astype(float), n_leading=1)
     assert clustered.se[0] > 1.3 * naive.se[0]
-    reference = sm.Logit(y, sm.add_constant(x_lot)).fit(disp=0, cov_type="cluster", cov_kwds={"groups": lots})
+    reference = sm.Logit(y, sm.add_constant(x_lot)).fit(
+        disp=0, cov_type="cluster", cov_kwds={"groups": lots}
+    )
     assert np.isclose(clustered.se[0], reference.bse[1], rtol=0.05)
 
 
@@ -54,6 +56,8 @@ def test_cox_fit_recovers_a_planted_hazard_ratio() -> None:
     x = rng.normal(size=(800, 1))
     t_event = rng.exponential(1 / (0.01 * np.exp(0.5 * x[:, 0])))
     t_cens = rng.uniform(20, 200, 800)
-    fit = fit_cox(np.minimum(t_event, t_cens), (t_event <= t_cens).astype(float), x, groups=None, n_leading=1)
+    fit = fit_cox(
+        np.minimum(t_event, t_cens), (t_event <= t_cens).astype(float), x, groups=None, n_leading=1
+    )
     assert abs(fit.coef[0] - 0.5) < 3 * fit.se[0]
     assert fit.p_value[0] < 1e-6
