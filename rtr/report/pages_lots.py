@@ -1,5 +1,6 @@
 """Lot pages (one per lot): parameters, CQAs against spec, trajectories against the golden profile."""
 
+import json
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -145,6 +146,15 @@ def _write_index(lots: pl.DataFrame, recipients: pl.DataFrame, writer: PageWrite
         counts = recipients.group_by("lot_id").agg(patients=pl.col("subject_id").n_unique())
         summary = summary.join(counts, on="lot_id", how="left")
     pages = max((summary.height + PER_PAGE - 1) // PER_PAGE, 1)
+    products = summary["product_code"].to_list() if "product_code" in summary.columns else None
+    ids = summary["lot_id"].to_list() if "lot_id" in summary.columns else []
+    search = [
+        [i, f"{slug(i)}.html", p] for i, p in zip(ids, products or [None] * len(ids), strict=True)
+    ]
+    (writer.out_dir / "lots").mkdir(parents=True, exist_ok=True)
+    (writer.out_dir / "lots" / "search.js").write_text(
+        "window.RTR_SEARCH = " + json.dumps(search) + ";\n", encoding="utf-8"
+    )
     for page in range(1, pages + 1):
         chunk = summary.slice((page - 1) * PER_PAGE, PER_PAGE)
         view = table_view(chunk, links={"lot_id": lambda v: f"{slug(v)}.html"})

@@ -108,3 +108,14 @@ def test_pipeline_built_site_loads_cleanly_in_the_browser(
         errors, remote, page = _visit(browser, page_path.as_uri(), SCREENSHOTS / f"{name}.png")
         assert errors == [] and remote == [], name
         page.close()  # type: ignore[attr-defined]
+
+
+def test_lot_search_finds_a_lot_on_any_index_page(browser, site: Path) -> None:  # type: ignore[no-untyped-def]
+    errors, _, page = _visit(
+        browser, (site.parent / "lots/index-1.html").as_uri(), SCREENSHOTS / "lots-index.png"
+    )
+    page.locator("#id-search").fill("ALLO")  # type: ignore[attr-defined]
+    links = page.locator("#id-search-results a")  # type: ignore[attr-defined]
+    assert links.count() == 1
+    assert links.first.get_attribute("href") == "LOT-ALLO-01.html"
+    assert errors == []

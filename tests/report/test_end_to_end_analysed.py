@@ -29,7 +29,9 @@ def analysed_warehouse(pipeline_warehouse: Path, tmp_path_factory: pytest.TempPa
         catalog = conn.sql("select * from linked.feature_catalog").pl()
         config = AnalysisConfig(n_boot=20, n_stability_boot=5, cv_repeats=1, n_permutations=1,
                                 mediation_draws=200, min_n=20, min_events=5)  # fmt: skip
-        with warnings.catch_warnings():  # small cohorts make model fitting warn; not the report's concern
+        with (
+            warnings.catch_warnings()
+        ):  # small cohorts make model fitting warn; not the report's concern
             warnings.simplefilter("ignore")
             tables = run.run_all(data, catalog, None, None, run_id="test", config=config)
         conn.execute("create schema if not exists analysis")
