@@ -67,9 +67,7 @@ def read_fhir(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[So
         for table, found in rows.items()
     ]
     if follow_up is not None and follow_up.height:
-        out.append(
-            SourceTable("follow_up", follow_up, path, loaded.encoding, (*notes, *follow_notes))
-        )
+        out.append(SourceTable("follow_up", follow_up, path, loaded.encoding, tuple(follow_notes)))
     if not out:
         out = [
             SourceTable(
