@@ -52,6 +52,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if summary.success else 1
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from rtr.report import build_site
+
+    settings = _settings(args)
+    out = args.out or (settings.reports / "sites" / args.site if args.site else settings.reports)
+    try:
+        index = build_site(settings.warehouse, out, site=args.site)
+    except (FileNotFoundError, FileExistsError, ValueError) as exc:
+        print(f"rtr report: {exc}", file=sys.stderr)
+        return 2
+    print(f"report: {index}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.run import run_everything
     from rtr.demo import print_summary, stage_demo_landing
@@ -106,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--reports", type=Path)
     run.add_argument("--seed", type=int, help="seed for the analyses' resampling and models")
     run.set_defaults(func=cmd_run)
+
+    report = sub.add_parser("report", help="write the static HTML report site from the warehouse")
+    report.add_argument("--warehouse", type=Path)
+    report.add_argument("--out", type=Path, help="output folder (default: $RTR_REPORTS)")
+    report.add_argument("--site", help="only this hospital's patients (site_id)")
+    report.set_defaults(func=cmd_report)
 
     demo = sub.add_parser("demo", help="run everything on the bundled sample deliveries")
     demo.set_defaults(func=cmd_demo)
