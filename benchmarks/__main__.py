@@ -1,0 +1,13 @@
+"""Run every benchmark in turn (`make bench`); each prints its own figures."""
+
+import importlib
+import subprocess
+import sys
+
+BENCHMARKS = ("benchmarks.bench_ingest", "benchmarks.bench_analyses", "benchmarks.bench_report")
+
+for name in BENCHMARKS:
+    if importlib.util.find_spec(name) is None:
+        continue
+    print(f"== {name}", flush=True)
+    subprocess.run([sys.executable, "-m", name], check=True)
