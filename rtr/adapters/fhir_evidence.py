@@ -30,7 +30,7 @@ _NOT_DONE = {
     "not-done",
     "entered-in-error",
 }
-# Where each resource type dates the patient's presence (latest point first for periods).
+# Where each resource type dates the patient's presence (a Period counts by its end).
 ACTIVITY_DATES: dict[str, tuple[str, ...]] = {
     "Encounter": ("period",),
     "Observation": ("effectiveDateTime", "effectivePeriod", "effectiveInstant"),
@@ -66,7 +66,8 @@ def gather(context: list[Row]) -> Evidence:
         subject = ref_id(r.get("subject") or r.get("patient"))
         if subject is None or r.get("status") in _NOT_DONE:
             continue
-        code = codes(r.get("code")) | {c for t in r.get("type") or [] for c in codes(t)}
+        types = r.get("type") if isinstance(r.get("type"), list) else [r.get("type")]
+        code = codes(r.get("code")) | {c for t in types for c in codes(t)}
         if kind == "Observation":
             _observation(r, subject, code, found)
         if code & _DEATH_PAPERWORK:
