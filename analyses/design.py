@@ -1,6 +1,7 @@
 """Feature matrix: which features are analysed, how they are encoded and standardised."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -10,7 +11,7 @@ from scipy import stats
 from analyses.config import FEATURE_KINDS, AnalysisConfig
 from analyses.guards import Skip
 
-Array = npt.NDArray[np.float64]
+Array = npt.NDArray[Any]  # float data, boolean masks and integer codes alike
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def _boolean_terms(
     present = b.drop_nulls()
     if present.len() < 3:
         return "too few non-missing values"
-    share = float((present == "true").mean() or 0.0)
+    share = float((present == "true").cast(pl.Float64).mean() or 0.0)  # type: ignore[arg-type]
     if max(share, 1 - share) >= cfg.near_constant_share:
         return f"near-constant ({max(share, 1 - share):.1%} share one value)"
     values = (b == "true").cast(pl.Float64).fill_null(np.nan).to_numpy()

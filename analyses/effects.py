@@ -7,6 +7,7 @@ import pandas as pd
 import polars as pl
 from lifelines import CoxPHFitter
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from analyses.adjustment import build_adjustment
 from analyses.config import AnalysisConfig
@@ -97,6 +98,19 @@ def estimate_effects(
     run_id: str,
 ) -> tuple[pl.DataFrame, list[Skip]]:
     """Findings rows (unadjusted and adjusted) for one outcome, with BH q-values per adjustment."""
+    with threadpool_limits(limits=cfg.n_threads):
+        return _estimate_effects(design, outcome, groups=groups, cfg=cfg, seed=seed, run_id=run_id)
+
+
+def _estimate_effects(
+    design: Design,
+    outcome: Outcome,
+    *,
+    groups: Array | None,
+    cfg: AnalysisConfig,
+    seed: int,
+    run_id: str,
+) -> tuple[pl.DataFrame, list[Skip]]:
     rows_out: list[dict[str, object]] = []
     skips: list[Skip] = []
     for feature in design.features:

@@ -122,7 +122,7 @@ def _residual_z(design: Design, md: Array, yd: Array, disc: Array, seed: int) ->
     expected = md.T @ (md * p[:, None])
     var = md.T @ (md * (p * (1 - p))[:, None])
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.nan_to_num((observed - expected) / np.sqrt(var))
+        return np.asarray(np.nan_to_num((observed - expected) / np.sqrt(var)), dtype=float)
 
 
 def discover_groups(

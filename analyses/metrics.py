@@ -1,5 +1,7 @@
 """Discrimination and calibration metrics, and bootstrap intervals for cross-validated ones."""
 
+from collections.abc import Callable
+
 import numpy as np
 from lifelines.utils import concordance_index
 from scipy.stats import rankdata
@@ -29,14 +31,14 @@ def c_index(time: Array, event: Array, risk: Array) -> float:
 
 
 def cv_metric_with_ci(
-    metric,
+    metric: Callable[..., float],
     targets: tuple[Array, ...],
     oof: list[Array],
     *,
     groups: Array | None,
     n_boot: int,
     seed: int,
-) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+) -> tuple[float, float, float]:
     """Mean over repeats of a metric on out-of-fold predictions, with a bootstrap 95% CI.
 
     Each bootstrap resample (by lot when lots are shared) re-scores every repeat's

@@ -74,7 +74,8 @@ def monitor_lots(
     # Contributions: T^2 via each variable's share of the scores, SPE via its squared residual.
     t2_contrib = (scores / eig[:a]) @ loadings.T * x
     flagged = (t2 > t2_lim) | (spe > spe_lim)
-    contributions, top = [], []
+    contributions: list[str | None] = []
+    top: list[str | None] = []
     for i in range(n):
         if not flagged[i]:
             contributions.append(None)

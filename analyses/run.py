@@ -1,5 +1,8 @@
 """One call that runs every analysis on the linked cohort and returns the analysis.* tables."""
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import polars as pl
 from threadpoolctl import threadpool_limits
@@ -40,7 +43,7 @@ def lots_from_cohort(data: pl.DataFrame, cqas: list[str]) -> pl.DataFrame:
     return data.select(keep).unique(subset="lot_id", keep="first", maintain_order=True)
 
 
-def _concat(frames: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def _concat(frames: list[pl.DataFrame], schema: Mapping[str, Any]) -> pl.DataFrame:
     return pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=schema)
 
 

@@ -248,3 +248,9 @@ def catalog_for_truth(truth: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> p
             "known_at_release": pl.Boolean,
         },
     )
+
+
+@pytest.fixture(scope="session")
+def truth_catalog():  # type: ignore[no-untyped-def]
+    """The catalog builder for the generator's truth frame."""
+    return catalog_for_truth
