@@ -3,11 +3,12 @@
 import dagster as dg
 import duckdb
 
-from pipelines.checks_logic import LINK_RULES, duplicate_keys, link_issues_by_kind, missing_required
+from pipelines.checks_logic import duplicate_keys, link_issues_by_kind, missing_required
 from pipelines.layers import WAREHOUSE_POOL, core_key, linked_key
 from pipelines.resources import WarehouseResource
 from schemas import TABLES
 from schemas.columns import Table
+from schemas.link_rules import LINK_RULES
 
 
 def _core_specs(table: Table) -> list[dg.AssetCheckSpec]:
@@ -68,9 +69,9 @@ def link_checks() -> dg.AssetChecksDefinition:
     key = linked_key("link_issues")
     specs = [
         dg.AssetCheckSpec(
-            f"no_{rule.kind}", asset=key, blocking=rule.blocking,
-            description=f"No {rule.kind} link issues ({rule.why})."
-            + (" Blocks the analyses." if rule.blocking else " A warning only."),
+            f"no_{rule.kind}", asset=key, blocking=rule.blocks_analysis,
+            description=f"No {rule.kind} link issues ({rule.meaning})."
+            + (" Blocks the analyses." if rule.blocks_analysis else " A warning only."),
         )
         for rule in LINK_RULES
     ]  # fmt: skip
@@ -83,7 +84,7 @@ def link_checks() -> dg.AssetChecksDefinition:
             n, details = found.get(rule.kind, (0, []))
             yield dg.AssetCheckResult(
                 asset_key=key, check_name=f"no_{rule.kind}", passed=n == 0,
-                severity=dg.AssetCheckSeverity.ERROR if rule.blocking else dg.AssetCheckSeverity.WARN,
+                severity=dg.AssetCheckSeverity.ERROR if rule.blocks_analysis else dg.AssetCheckSeverity.WARN,
                 metadata={"issues": n, "examples": details},
                 description=None if n == 0 else f"{n} {rule.kind} issue(s); first: {details[0]}",
             )  # fmt: skip

@@ -1,38 +1,9 @@
 """Plain check queries over the warehouse: key uniqueness, required values, link issues by kind."""
 
-from dataclasses import dataclass
-
 import duckdb
 
 from pipelines.metadata import table_exists
 from schemas.columns import Table
-
-
-@dataclass(frozen=True)
-class LinkRule:
-    """One link issue kind and whether it makes the analyses wrong (then its check blocks)."""
-
-    kind: str
-    blocking: bool
-    why: str
-
-
-# Mirrors rtr/link/issues.sql's blocks_analysis: a broken chain of identity would attribute one
-# patient's outcome to another patient's product, so analyses must not run on it.
-LINK_RULES = (
-    LinkRule("orphan_infusion", True, "the infused product is unknown"),
-    LinkRule(
-        "coi_mismatch", True, "chain-of-identity ids disagree: the product may be another patient's"
-    ),
-    LinkRule("subject_mismatch", True, "an autologous lot was infused into a different patient"),
-    LinkRule(
-        "autologous_lot_multiple_subjects", True, "one autologous lot is linked to several patients"
-    ),
-    LinkRule("lot_not_released", False, "infused lot lacks a release disposition"),
-    LinkRule("infusion_before_release", False, "release at risk or wrong dates"),
-    LinkRule("subject_without_infusion", False, "patient not (yet) infused"),
-    LinkRule("infusion_without_outcome", False, "outcome data outstanding"),
-)
 
 
 def duplicate_keys(

@@ -17,6 +17,7 @@ from rtr.link.wide import (
     infusion_product_outcome_sql,
     lot_features_sql,
 )
+from schemas.link_rules import LINK_RULES
 
 _HERE = Path(__file__).parent
 _EVENTS_SQL = (_HERE / "events.sql").read_text()
@@ -91,6 +92,7 @@ def build_linked_tables(
                 lot_features_sql(cqa=[c.column for c in pivots["cqa"][1]], in_process=in_process),
             ),
         }  # fmt: skip
+        _apply_link_rules(conn)
         catalog = build_feature_catalog(
             sm=pivots["sm"][1], process=pivots["pp"][1], cqa=pivots["cqa"][1]
         )
@@ -109,6 +111,24 @@ def build_linked_tables(
         conn.execute("ROLLBACK")
         raise
     return counts
+
+
+def _apply_link_rules(conn: duckdb.DuckDBPyConnection) -> None:
+    """Severity and blocking come from schemas.link_rules, the one place the checks read them too."""
+    rules = pl.DataFrame(
+        [
+            {"kind": r.kind, "severity": r.severity, "blocks_analysis": r.blocks_analysis}
+            for r in LINK_RULES
+        ]
+    )
+    conn.register("lk_link_rules", rules)
+    try:
+        conn.execute(
+            "UPDATE linked.link_issues AS i SET severity = r.severity, blocks_analysis = r.blocks_analysis "
+            "FROM lk_link_rules AS r WHERE i.kind = r.kind"
+        )
+    finally:
+        conn.unregister("lk_link_rules")
 
 
 ISSUE_SUMMARY_SCHEMA = {"kind": pl.String, "severity": pl.String, "n": pl.Int64}

@@ -187,3 +187,16 @@ def test_only_chain_breaks_that_corrupt_analyses_block_them(link):
     for kind, blocks, severity in issues.select("kind", "blocks_analysis", "severity").rows():
         assert blocks == (kind in BLOCKING)
         assert severity == ("error" if kind in BLOCKING else "warning")
+
+
+def test_every_issue_kind_the_linker_reports_is_defined_in_the_schema_with_its_severity() -> None:
+    """The linker and the Dagster checks read severity and blocking from schemas.link_rules."""
+    import re
+    from pathlib import Path
+
+    from schemas.link_rules import LINK_RULE_BY_KIND
+
+    sql = (Path(__file__).resolve().parents[2] / "rtr" / "link" / "issues.sql").read_text()
+    kinds = set(re.findall(r"SELECT '([a-z_]+)'", sql))
+    assert kinds and kinds <= set(LINK_RULE_BY_KIND)
+    assert set(LINK_RULE_BY_KIND) <= kinds
