@@ -32,7 +32,7 @@ class Code:
 def _unit_key(unit: str) -> str:
     """Normalise a unit's spelling so that '10^6 Cells', 'x10^6 cells' and '1e6 cells' compare equal."""
     u = unit.strip().lower().replace(" ", "").replace("µ", "u").replace("μ", "u")
-    u = u.replace("×", "x").replace("*", "x")
+    u = u.replace("×", "x").replace("*", "x")  # noqa: RUF001 - senders do type the multiplication sign
     if u.startswith("x10^"):
         u = u[1:]
     for exp in ("3", "6", "8", "9"):

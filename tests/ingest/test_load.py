@@ -317,3 +317,44 @@ def test_cli_exits_zero_when_every_file_was_judged_and_one_with_strict(wh: Wareh
     assert "PARTIAL" in ok.stdout and "lots.csv" in ok.stdout
     assert strict.returncode == 0  # re-send of an identical file is unchanged, nothing new to judge
     assert missing.returncode == 2
+
+
+def test_unknown_codes_are_listed_as_vocabulary_gaps(wh: Warehouse) -> None:
+    rows = [
+        {
+            "lot_id": "L1",
+            "sample_stage": "final_product",
+            "test_code": "viability_pct",
+            "result_num": "90",
+            "unit": "%",
+        },
+        {
+            "lot_id": "L1",
+            "sample_stage": "final_product",
+            "test_code": "cd62l_pct",
+            "result_num": "40",
+            "unit": "%",
+        },
+        {
+            "lot_id": "L2",
+            "sample_stage": "final_product",
+            "test_code": "cd62l_pct",
+            "result_num": "35",
+            "unit": "%",
+        },
+    ]
+    write_csv(wh.delivery("manufacturing", "D1") / "quality_results.csv", rows)
+    wh.ingest()
+    gaps = wh.query(
+        'SELECT "table", code, unit, n_rows, n_lots, first_delivery_id FROM audit.vocabulary_gaps'
+    )
+    assert gaps.to_dicts() == [
+        {
+            "table": "quality_results",
+            "code": "cd62l_pct",
+            "unit": "%",
+            "n_rows": 2,
+            "n_lots": 2,
+            "first_delivery_id": "D1",
+        }
+    ]

@@ -1,6 +1,5 @@
 """The bundled sample deliveries: the clean demo loads whole; every planted defect yields its rule."""
 
-
 import polars as pl
 import pytest
 
