@@ -13,7 +13,7 @@ from schemas.vocabulary import VOCABULARY, canonical_unit_key, conversion_table
     [
         ("10^6 Cells", "10^6cells"),
         ("x10^6 cells", "10^6cells"),
-        ("×10^6 cells", "10^6cells"),
+        ("×10^6 cells", "10^6cells"),  # noqa: RUF001 - the sign senders type
         ("1e6 cells", "10^6cells"),
         ("Percent", "%"),
         ("hours", "h"),
