@@ -82,7 +82,11 @@ def fit_outcome(outcome: Outcome, rows: Array, x: Array, groups: Array | None, k
 
 
 def _method(outcome: Outcome, groups: Array | None, rows: Array) -> str:
-    model = "logistic regression" if outcome.type == "binary" else "Cox proportional hazards"
+    model = (
+        "Firth logistic regression"
+        if outcome.type == "binary"
+        else "Cox proportional hazards (Breslow ties)"
+    )
     k = n_clusters(groups, rows)
     se = "Wald 95% CI" if k is None else f"Wald 95% CI, cluster-robust SE by lot ({k} lots)"
     return f"{model}; {se}; feature complete-case, adjusters mean-imputed with missing indicators"

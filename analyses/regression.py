@@ -1,14 +1,12 @@
 """Model fits that return coefficients with (cluster-robust) standard errors, or say why they failed."""
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-from lifelines import CoxPHFitter
 from scipy import stats
 
 from analyses.design import Array
+from analyses.survival import fit_cox_breslow
 
 
 @dataclass(frozen=True)
@@ -102,41 +100,21 @@ def fit_cox(
     n_leading: int,
     penalizer: float = 0.0,
 ) -> Fit:
-    """Cox proportional hazards of (time, event) on x; robust SEs clustered by groups if given."""
-    cols = [f"x{i}" for i in range(x.shape[1])]
-    df = pd.DataFrame(x, columns=cols)
-    df["_t"] = np.maximum(time, 1e-3)  # same-day events/censoring: lifelines needs t > 0
-    df["_e"] = event.astype(int)
-    if groups is not None:
-        df["_g"] = groups
-    fitter = _fit_lifelines(df, groups is not None, penalizer)
-    if fitter is None and penalizer == 0.0:
-        # A tiny ridge penalty rescues fits where a covariate level has no events (monotone
-        # likelihood); the estimate is then shrunk slightly towards no effect.
-        fitter = _fit_lifelines(df, groups is not None, 0.01)
-    if fitter is None:
+    """Cox proportional hazards (Breslow ties) of (time, event) on x; lot-clustered SEs if groups."""
+    # A tiny ridge penalty rescues fits where a covariate level has no events (monotone
+    # likelihood) or a column is redundant; the estimate is then shrunk slightly towards none.
+    result = None
+    for ridge in (penalizer, max(penalizer, 0.1)):
+        try:
+            result = fit_cox_breslow(time, event, x, groups=groups, ridge=ridge)
+        except np.linalg.LinAlgError:
+            continue
+        if result.converged and np.all(np.isfinite(result.cov)):
+            break
+    if result is None or not result.converged:
         raise FitFailedError("Cox fit did not converge (a covariate level may have no events)")
-    coef = fitter.params_.to_numpy()[:n_leading]
-    se = fitter.standard_errors_.to_numpy()[:n_leading]
-    if not np.all(np.isfinite(se)) or np.any(se > 50):
+    coef = result.coef[:n_leading]
+    se = np.sqrt(np.clip(np.diag(result.cov), 0, None))[:n_leading]
+    if not np.all(np.isfinite(se)) or np.any(se > 50) or np.any(se == 0):
         raise FitFailedError("Cox fit gave unusable standard errors")
     return _wald(coef, se)
-
-
-def _fit_lifelines(df: pd.DataFrame, clustered: bool, penalizer: float) -> CoxPHFitter | None:
-    fitter = CoxPHFitter(penalizer=penalizer)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            fitter.fit(
-                df,
-                duration_col="_t",
-                event_col="_e",
-                cluster_col="_g" if clustered else None,
-                robust=clustered,
-            )
-        except Exception:  # lifelines raises ConvergenceError and plain linear-algebra errors
-            return None
-    if any("converge" in str(w.message).lower() for w in caught):
-        return None
-    return fitter

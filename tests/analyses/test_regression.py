@@ -61,3 +61,21 @@ def test_cox_fit_recovers_a_planted_hazard_ratio() -> None:
     )
     assert abs(fit.coef[0] - 0.5) < 3 * fit.se[0]
     assert fit.p_value[0] < 1e-6
+
+
+def test_cox_matches_the_reference_breslow_fit_with_model_and_lot_clustered_errors() -> None:
+    from analyses.survival import fit_cox_breslow
+
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(1500, 3))
+    t_event = np.round(rng.exponential(1 / (0.01 * np.exp(x @ np.array([0.4, -0.2, 0.0])))))  # ties
+    t_cens = rng.uniform(5, 150, 1500).round()
+    time, event = np.minimum(t_event, t_cens) + 1, (t_event <= t_cens).astype(float)
+    lots = rng.integers(0, 200, 1500)
+    ours = fit_cox_breslow(time, event, x)
+    ref = sm.PHReg(time, x, status=event, ties="breslow").fit()
+    assert np.allclose(ours.coef, ref.params, atol=1e-6)
+    assert np.allclose(np.sqrt(np.diag(ours.cov)), ref.bse, rtol=1e-4)
+    ours_robust = fit_cox_breslow(time, event, x, groups=lots.astype(float))
+    ref_robust = sm.PHReg(time, x, status=event, ties="breslow").fit(groups=lots)
+    assert np.allclose(np.sqrt(np.diag(ours_robust.cov)), ref_robust.bse, rtol=1e-4)
