@@ -74,7 +74,12 @@ def spc_signals(
     lots: pl.DataFrame, cqas: list[str], *, min_points: int, run_id: str
 ) -> tuple[pl.DataFrame, list[Skip]]:
     """Signals of I-MR charts (limits from each chart's own lots, Phase I) for every numeric CQA."""
-    date_col = "release_date" if "release_date" in lots.columns else "harvest_date"
+    # Lots are charted in release order; a lot never released (rejected) by its harvest date.
+    dates = [pl.col(c).cast(pl.Date) for c in ("release_date", "harvest_date") if c in lots.columns]
+    lots = lots.with_columns(
+        (pl.coalesce(dates) if dates else pl.lit(None, dtype=pl.Date)).alias("_chart_date")
+    )
+    date_col = "_chart_date"
     keys = [k for k in ("manufacturing_site_id", "process_version") if k in lots.columns]
     rows: list[pl.DataFrame] = []
     skips: list[Skip] = []
@@ -83,7 +88,7 @@ def spc_signals(
             continue
         sub = (
             lots.select(["lot_id", date_col, *keys, cqa])
-            .drop_nulls([cqa, date_col])
+            .drop_nulls([cqa])
             .sort([date_col, "lot_id"])
         )
         for key, chart in sub.group_by(keys, maintain_order=True) if keys else [((), sub)]:
