@@ -103,9 +103,12 @@ def build_adjustment(
     feature are kept up to the budget.
     """
     mask = rows.astype(bool)
-    adjusters = prune_collinear(
-        design, feature, candidate_adjusters(design, feature), cfg.collinearity_r2
-    )
+    key = ("pruned", feature, cfg.collinearity_r2)
+    if key not in design.cache:
+        design.cache[key] = prune_collinear(
+            design, feature, candidate_adjusters(design, feature), cfg.collinearity_r2
+        )
+    adjusters = list(design.cache[key])  # type: ignore[call-overload]
     n_feature_cols = len(design.columns_of(feature))
     budget = int(min(events, non_events) / cfg.events_per_variable) - n_feature_cols
     cols = [c for a in adjusters for c in design.columns_of(a)]

@@ -35,6 +35,8 @@ class Design:
     terms: list[Term]
     known_at_release: dict[str, bool]
     skipped: list[Skip] = field(default_factory=list)
+    # Results that depend only on the design (collinearity pruning), shared across outcomes.
+    cache: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
     def columns_of(self, feature: str) -> list[int]:
         """Column indices that encode one feature."""
