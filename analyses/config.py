@@ -1,6 +1,6 @@
 """Settings and outcome definitions shared by every analysis."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 FEATURE_KINDS: Final = ("patient", "treatment", "process_parameter", "cqa")
@@ -41,3 +41,17 @@ class AnalysisConfig:
     pca_variance: float = 0.8
     outlier_alpha: float = 0.01
     n_threads: int = 1
+    # Past this many patients, repeated CV and many refits buy little precision but cost minutes.
+    large_cohort: int = 3000
+    large_cohort_cv_repeats: int = 1
+    large_cohort_stability_boot: int = 10
+
+    def scaled_for(self, n: int) -> "AnalysisConfig":
+        """The settings for a cohort of n patients: fewer CV repeats and refits when n is large."""
+        if n < self.large_cohort:
+            return self
+        return replace(
+            self,
+            cv_repeats=min(self.cv_repeats, self.large_cohort_cv_repeats),
+            n_stability_boot=min(self.n_stability_boot, self.large_cohort_stability_boot),
+        )

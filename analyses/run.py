@@ -129,11 +129,12 @@ def _run(
                 mediate(design, outcome, total, groups=groups, cfg=cfg, seed=s, run_id=run_id)
             )
         g = None if groups is None else groups[rows]
+        model_cfg = cfg.scaled_for(n)
         x = design.x[rows][:, release]
         if outcome.type == "binary":
             binary_present[outcome.name] = (outcome.y, outcome.present)
             perf, fold_fits = evaluate_binary(
-                x, outcome.y[rows], outcome.name, groups=g, cfg=cfg, seed=s, run_id=run_id
+                x, outcome.y[rows], outcome.name, groups=g, cfg=model_cfg, seed=s, run_id=run_id
             )
             performance.append(perf)
             importance.append(
@@ -145,7 +146,7 @@ def _run(
                     outcome.name,
                     fold_fits,
                     groups=g,
-                    cfg=cfg,
+                    cfg=model_cfg,
                     seed=s,
                     run_id=run_id,
                 )
@@ -157,14 +158,14 @@ def _run(
                     outcome.y,
                     outcome.present,
                     outcome.name,
-                    cfg=cfg,
+                    cfg=model_cfg,
                     seed=s,
                     run_id=run_id,
                 )
             )
         else:
             performance.append(
-                evaluate_survival(x, outcome, rows, groups=g, cfg=cfg, seed=s, run_id=run_id)
+                evaluate_survival(x, outcome, rows, groups=g, cfg=model_cfg, seed=s, run_id=run_id)
             )
     all_findings = _concat(findings, FINDINGS_SCHEMA)
     if specs is None:

@@ -102,10 +102,11 @@ def main() -> None:
     )
     frame = first_infusions(cohort.truth)
     design = build_design(frame, catalog, cfg)
+    model_cfg = cfg.scaled_for(frame.height)  # what run_all uses for the models at this size
     print(
         f"{platform.processor() or platform.machine()}; {frame.height} patients x {len(design.features)} features "
-        f"({design.x.shape[1]} encoded columns); n_boot={cfg.n_boot}, CV {cfg.cv_folds}-fold x{cfg.cv_repeats}, "
-        f"stability bootstraps={cfg.n_stability_boot}",
+        f"({design.x.shape[1]} encoded columns); n_boot={cfg.n_boot}, CV {cfg.cv_folds}-fold x{model_cfg.cv_repeats}, "
+        f"stability bootstraps={model_cfg.n_stability_boot}",
         flush=True,
     )
     if args.stages:
@@ -126,13 +127,13 @@ def main() -> None:
             x, y, g = design.x[rows][:, cols], cr.y[rows], None if groups is None else groups[rows]
             _, fits = timed(
                 "models cr (L1 logistic + GBM, CV + CI)",
-                lambda: evaluate_binary(x, y, "cr", groups=g, cfg=cfg, seed=1, run_id="b"),
+                lambda: evaluate_binary(x, y, "cr", groups=g, cfg=model_cfg, seed=1, run_id="b"),
                 log,
             )
             timed(
                 "importance cr (permutation + stability)",
                 lambda: importance_table(
-                    design, cols, x, y, "cr", fits, groups=g, cfg=cfg, seed=1, run_id="b"
+                    design, cols, x, y, "cr", fits, groups=g, cfg=model_cfg, seed=1, run_id="b"
                 ),
                 log,
             )
@@ -145,7 +146,7 @@ def main() -> None:
                     pfs,
                     prow,
                     groups=groups if groups is None else groups[prow],
-                    cfg=cfg,
+                    cfg=model_cfg,
                     seed=1,
                     run_id="b",
                 ),

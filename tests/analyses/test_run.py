@@ -97,3 +97,14 @@ def test_the_same_seed_gives_the_same_findings(
     again = run_all(cohort.data, cohort.catalog, None, SPECS, run_id="run-1", seed=5, config=FAST)
     assert again["findings"].equals(tables["findings"])
     assert again["model_performance"].equals(tables["model_performance"])
+
+
+def test_large_cohorts_use_fewer_cv_repeats_and_refits_and_small_ones_keep_the_settings() -> None:
+    cfg = AnalysisConfig(cv_repeats=3, n_stability_boot=30, large_cohort=3000)
+    assert cfg.scaled_for(2999) == cfg
+    big = cfg.scaled_for(10_000)
+    assert (big.cv_repeats, big.n_stability_boot) == (
+        cfg.large_cohort_cv_repeats,
+        cfg.large_cohort_stability_boot,
+    )
+    assert big.n_boot == cfg.n_boot
