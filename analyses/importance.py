@@ -71,9 +71,14 @@ def selection_frequency(
     groups: Array | None,
     n_boot: int,
     seed: int,
+    c: float | None = None,
 ) -> dict[str, float]:
-    """Share of bootstrap refits of the L1 logistic model that keep each feature (non-zero)."""
-    c = L1Logistic(seed=seed).fit(x, y).c_
+    """Share of bootstrap refits of the L1 logistic model that keep each feature (non-zero).
+
+    The penalty is the one tuned in cross-validation (median over folds) when given.
+    """
+    if c is None:
+        c = L1Logistic(seed=seed).fit(x, y).c_
     rng = np.random.default_rng(seed)
     fgroups = _feature_groups(design, cols)
     counts = dict.fromkeys(fgroups, 0)
@@ -121,8 +126,20 @@ def _importance_table(
     seed: int,
     run_id: str,
 ) -> pl.DataFrame:
+    tuned = [
+        f.model.c_
+        for f in fold_fits.get("penalised_logistic", [])
+        if isinstance(f.model, L1Logistic)
+    ]
     stability = selection_frequency(
-        design, cols, x, y, groups=groups, n_boot=cfg.n_stability_boot, seed=seed
+        design,
+        cols,
+        x,
+        y,
+        groups=groups,
+        n_boot=cfg.n_stability_boot,
+        seed=seed,
+        c=float(np.median(tuned)) if tuned else None,
     )
     rows: list[dict[str, object]] = []
     for model, fits in fold_fits.items():

@@ -49,6 +49,7 @@ def mediate(
     outcome: Outcome,
     parameters: dict[str, float],
     *,
+    mediators: list[str] | None = None,
     groups: Array | None,
     cfg: AnalysisConfig,
     seed: int,
@@ -67,6 +68,7 @@ def mediate(
         if design.kind_of(f) == "cqa"
         and len(design.columns_of(f)) == 1
         and design.terms[design.columns_of(f)[0]].measure == "per_sd"
+        and (mediators is None or f in mediators)
     ]
     out: list[dict[str, object]] = []
     for param, total in parameters.items():
@@ -125,7 +127,7 @@ def mediate(
                     "is_mediator": bool(lo > 0 or hi < 0),
                     "n": n,
                     "method": "product of coefficients on the log-odds/log-hazard scale per SD; "
-                    "Monte Carlo 95% CI; adjusted for the parameter's confounders"
+                    "Monte Carlo 95% CI; adjusted for the parameter's confounders; candidate mediators: CQAs with an adjusted association with the outcome"
                     + ("; cluster-robust by lot" if groups is not None else ""),
                     "run_id": run_id,
                 }

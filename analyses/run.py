@@ -126,7 +126,19 @@ def _run(
         }
         if total:
             mediation.append(
-                mediate(design, outcome, total, groups=groups, cfg=cfg, seed=s, run_id=run_id)
+                mediate(
+                    design,
+                    outcome,
+                    total,
+                    # Only a CQA that itself goes with the outcome (adjusted) can carry an effect.
+                    mediators=found.filter(
+                        pl.col("is_supported") & (pl.col("feature_kind") == "cqa")
+                    )["feature"].to_list(),
+                    groups=groups,
+                    cfg=cfg,
+                    seed=s,
+                    run_id=run_id,
+                )
             )
         g = None if groups is None else groups[rows]
         model_cfg = cfg.scaled_for(n)
