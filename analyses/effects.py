@@ -88,7 +88,11 @@ def _method(outcome: Outcome, groups: Array | None, rows: Array) -> str:
         else "Cox proportional hazards (Breslow ties)"
     )
     k = n_clusters(groups, rows)
-    se = "Wald 95% CI" if k is None else f"Wald 95% CI, cluster-robust SE by lot ({k} lots)"
+    se = (
+        "Wald 95% CI"
+        if k is None
+        else f"Wald 95% CI, cluster-robust SE by lot ({k} lots; never below the model-based SE)"
+    )
     return f"{model}; {se}; feature complete-case, adjusters mean-imputed with missing indicators"
 
 

@@ -78,11 +78,13 @@ def fit_logistic(y: Array, x: Array, *, groups: Array | None, n_leading: int) ->
     eta = np.clip(design @ beta, -30, 30)
     p = 1 / (1 + np.exp(-eta))
     info_inv = np.linalg.inv(design.T @ (design * (p * (1 - p))[:, None]))
-    if groups is None:
-        cov = info_inv
-    else:
-        cov = info_inv @ _cluster_meat(design * (y - p)[:, None], groups) @ info_inv
-    se = np.sqrt(np.clip(np.diag(cov), 0, None))[1 : 1 + n_leading]
+    se_all = np.sqrt(np.clip(np.diag(info_inv), 0, None))
+    if groups is not None:
+        robust = info_inv @ _cluster_meat(design * (y - p)[:, None], groups) @ info_inv
+        # Near separation (a level with no events) the sandwich collapses towards zero; the
+        # lot-clustered error is never allowed below the model-based one.
+        se_all = np.maximum(se_all, np.sqrt(np.clip(np.diag(robust), 0, None)))
+    se = se_all[1 : 1 + n_leading]
     coef = beta[1 : 1 + n_leading]
     if not np.all(np.isfinite(se)) or np.any(se > 50) or np.any(se == 0):
         raise FitFailedError(
@@ -115,6 +117,9 @@ def fit_cox(
         raise FitFailedError("Cox fit did not converge (a covariate level may have no events)")
     coef = result.coef[:n_leading]
     se = np.sqrt(np.clip(np.diag(result.cov), 0, None))[:n_leading]
+    if groups is not None:  # as for logistic: never below the model-based error
+        model_cov = np.linalg.inv(result.information)
+        se = np.maximum(se, np.sqrt(np.clip(np.diag(model_cov), 0, None))[:n_leading])
     if not np.all(np.isfinite(se)) or np.any(se > 50) or np.any(se == 0):
         raise FitFailedError("Cox fit gave unusable standard errors")
     return _wald(coef, se)

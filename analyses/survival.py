@@ -19,6 +19,7 @@ class CoxResult:
     coef: Array
     cov: Array
     converged: bool
+    information: Array  # (penalised) observed information; its inverse is the model-based cov
 
 
 def _risk_sets(time: Array) -> tuple[Array, Array, Array]:
@@ -80,11 +81,11 @@ def fit_cox_breslow(
     _, _, info, w, a, c = _pieces(beta, xs, d, first, last)
     bread = np.linalg.inv(info + penalty)
     if groups is None:
-        return CoxResult(beta, bread, converged)
+        return CoxResult(beta, bread, converged, info + penalty)
     r = d / _pieces(beta, xs, d, first, last)[3].cumsum()[last]
     b = np.cumsum((r[:, None] * a)[::-1], axis=0)[::-1][first]
     scores = d[:, None] * (xs - a) - w[:, None] * (xs * c[:, None] - b)
     _, inverse = np.unique(groups[order], return_inverse=True)
     summed = np.zeros((int(inverse.max()) + 1, p))
     np.add.at(summed, inverse, scores)
-    return CoxResult(beta, bread @ (summed.T @ summed) @ bread, converged)
+    return CoxResult(beta, bread @ (summed.T @ summed) @ bread, converged, info + penalty)
