@@ -108,3 +108,30 @@ def test_large_cohorts_use_fewer_cv_repeats_and_refits_and_small_ones_keep_the_s
         cfg.large_cohort_stability_boot,
     )
     assert big.n_boot == cfg.n_boot
+
+
+def test_a_lot_table_like_linked_lot_features_is_charted_including_unreleased_lots(
+    cohort: Any,
+) -> None:
+    from analyses.multivariate import monitor_lots
+    from analyses.spc import spc_signals
+
+    cqas = ["tscm_pct", "viability_pct", "car_positive_pct", "vcn_copies_per_cell"]
+    lots = cohort.data.select(
+        "lot_id", "manufacturing_site_id", "process_version", "release_date", *cqas
+    ).with_columns(
+        pl.col("release_date").alias("harvest_date"),
+        pl.when(pl.int_range(pl.len()) % 25 == 0)
+        .then(None)
+        .otherwise(pl.col("release_date"))
+        .alias("release_date"),
+        pl.lit("released").alias("disposition"),
+        (pl.col("viability_pct") < 80).alias("is_out_of_spec"),
+    )
+    signals, _ = spc_signals(
+        lots, [*cqas, "is_out_of_spec", "disposition"], min_points=8, run_id="t"
+    )
+    assert set(signals["test_code"]) <= set(cqas)
+    assert signals["chart_date"].null_count() == 0
+    outliers = monitor_lots(lots, [*cqas, "is_out_of_spec"], variance=0.8, alpha=0.01, run_id="t")
+    assert outliers.height == lots.height
