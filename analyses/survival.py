@@ -68,12 +68,22 @@ def fit_cox_breslow(
     converged = False
     for _ in range(max_iter):
         step = np.linalg.solve(info + penalty, grad - ridge * beta)
-        for _ in range(20):  # step halving keeps the penalised likelihood increasing
+        accepted = False
+        for _ in range(30):  # step halving keeps the penalised likelihood increasing
             new = beta + step
-            new_ll, new_grad, new_info, *_ = _pieces(new, xs, d, first, last)
-            if new_ll - 0.5 * ridge * new @ new >= loglik - 0.5 * ridge * beta @ beta - 1e-10:
+            with np.errstate(all="ignore"):  # an overshooting step may overflow: halve it
+                new_ll, new_grad, new_info, *_ = _pieces(new, xs, d, first, last)
+            target = loglik - 0.5 * ridge * beta @ beta - 1e-10
+            if (
+                np.isfinite(new_ll)
+                and np.all(np.isfinite(new_info))
+                and new_ll - 0.5 * ridge * new @ new >= target
+            ):
+                accepted = True
                 break
             step /= 2
+        if not accepted:
+            break  # no ascent direction left: report non-convergence rather than a wrong fit
         beta, loglik, grad, info = new, new_ll, new_grad, new_info
         if np.abs(step).max() < 1e-9:
             converged = True
