@@ -114,19 +114,44 @@ def test_planted_nulls_and_out_of_spec_viability_are_not_reported(
     assert not supported.intersection(nulls)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="seed 7 only: within each treating site, shipping excursions go with PFS by chance "
-    "(autologous patients adjusted for site, log tumour burden, log LDH, ECOG: HR 1.38 per SD, "
-    "p=0.01; seeds 1 and 4: p>0.3). Adjusting for site is right; this seed's noise is not.",
-)
-def test_the_confounded_decoy_is_not_reported_after_adjustment(
-    generated: Any, adjusted: pl.DataFrame
+def test_the_confounded_decoy_behaves_like_a_null_feature_after_adjustment(
+    truth_catalog: Any,
 ) -> None:
-    cohort, _, _ = generated
-    decoys = [(p.outcome, p.feature) for p in cohort.planted if p.kind == "decoy"]
-    assert decoys
-    assert not _supported(adjusted).intersection(decoys)
+    """Over many cohorts: confounded before adjustment, found no more often than chance after.
+
+    One cohort cannot tell: at any FDR threshold a null feature is sometimes 'found' (at seed 7
+    the decoy reaches q=0.02 for PFS, within sites, by chance). What adjustment must achieve is
+    that the decoy's hit rate falls from confounded to the rate of the planted nulls.
+    """
+    unadjusted, adjusted, null_hits, null_tests = [], [], 0, 0
+    for seed in range(1, 9):
+        cohort = sample_data.generate_cohort(seed=seed, n_autologous=360, n_allogeneic=80)
+        frame = first_infusions(cohort.truth)
+        design = build_design(frame, truth_catalog(cohort.truth, cohort.tables), CFG)
+        outcomes, _ = available_outcomes(frame)
+        found = pl.concat(
+            estimate_effects(
+                design, o, groups=lot_clusters(frame), cfg=CFG, seed=1, run_id="decoy"
+            )[0]
+            for o in outcomes
+        )
+        decoys = {p.feature for p in cohort.planted if p.kind == "decoy"}
+        nulls = {p.feature for p in cohort.planted if p.kind == "null"}
+        hit = pl.col("q_value") < CFG.q_threshold
+        for adjustment, sink in (("unadjusted", unadjusted), ("adjusted", adjusted)):
+            rows = found.filter(
+                pl.col("feature").is_in(decoys) & (pl.col("adjustment") == adjustment)
+            )
+            sink += rows.select(hit).to_series().to_list()
+        null_rows = found.filter(
+            pl.col("feature").is_in(nulls) & (pl.col("adjustment") == "adjusted")
+        )
+        null_hits += null_rows.filter(hit).height
+        null_tests += null_rows.height
+    null_rate = null_hits / null_tests
+    assert np.mean(unadjusted) >= 0.4  # the confounding the decoy was planted with is there
+    assert np.mean(adjusted) <= max(0.10, 2 * null_rate)
+    assert np.mean(adjusted) <= np.mean(unadjusted) / 4
 
 
 def test_the_decoy_is_not_reported_for_response_or_toxicity_after_adjustment(
