@@ -1,4 +1,4 @@
-"""A small synthetic warehouse with the published table shapes (interfaces.md), for report tests.
+"""A small synthetic warehouse with the published table shapes (docs/data-contract.md), for report tests.
 
 Planted on purpose: direct identifiers that must never reach a page (a name column, an e-mail and a
 phone number in quarantined values, a birth-date column in the linked table), an allogeneic lot shared
