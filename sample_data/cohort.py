@@ -19,6 +19,7 @@ from sample_data.patients import draw_patients
 from sample_data.planted import planted_effects, poor_response_group
 from sample_data.timeseries import build_timeseries
 from sample_data.truth import assemble_truth
+from schemas import TABLES
 
 LOT_COLUMNS = [
     "lot_id",
@@ -167,21 +168,7 @@ def _subjects(patients: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     )
     return (
         patients.join(coi, on="subject_id")
-        .select(
-            "subject_id",
-            "site_id",
-            "coi_id",
-            "sex",
-            "age_years",
-            "weight_kg",
-            "indication",
-            "disease_stage",
-            "ecog",
-            "ldh_u_l",
-            "tumor_burden_spd_mm2",
-            "prior_lines",
-            "extranodal_sites",
-        )
+        .select(TABLES["subjects"].column_names)
         .sort("subject_id")
     )
 

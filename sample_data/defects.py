@@ -8,69 +8,16 @@ from pathlib import Path
 import polars as pl
 
 from sample_data.writing import write_manifest
+from schemas import TABLES
 
-COLLECTIONS = [
-    "collection_id",
-    "coi_id",
-    "subject_id",
-    "donor_id",
-    "collection_site_id",
-    "collection_date",
-    "material_type",
-]
-LOTS = [
-    "lot_id",
-    "coi_id",
-    "collection_id",
-    "product_code",
-    "modality",
-    "process_version",
-    "manufacturing_site_id",
-    "start_date",
-    "harvest_date",
-    "release_date",
-    "disposition",
-    "doses_produced",
-]
-QUALITY = [
-    "lot_id",
-    "sample_stage",
-    "test_code",
-    "result_num",
-    "result_text",
-    "unit",
-    "spec_lower",
-    "spec_upper",
-    "spec_text",
-    "result_date",
-    "method",
-]
-SUBJECTS = [
-    "subject_id",
-    "site_id",
-    "coi_id",
-    "sex",
-    "age_years",
-    "weight_kg",
-    "indication",
-    "disease_stage",
-    "ecog",
-    "ldh_u_l",
-    "tumor_burden_spd_mm2",
-    "prior_lines",
-    "extranodal_sites",
-]
-INFUSIONS = [
-    "subject_id",
-    "lot_id",
-    "infusion_date",
-    "dose_total_cells",
-    "dose_per_kg",
-    "lymphodepletion",
-    "bridging_therapy",
-]
-RESPONSES = ["subject_id", "assessment_date", "response", "criteria", "is_best_overall"]
-FOLLOW_UP = ["subject_id", "last_known_alive_date", "progression_date", "death_date", "death_cause"]
+# The contract's column order, so that every defect file is otherwise a valid delivery.
+COLLECTIONS = list(TABLES["collections"].column_names)
+LOTS = list(TABLES["lots"].column_names)
+QUALITY = list(TABLES["quality_results"].column_names)
+SUBJECTS = list(TABLES["subjects"].column_names)
+INFUSIONS = list(TABLES["infusions"].column_names)
+RESPONSES = list(TABLES["responses"].column_names)
+FOLLOW_UP = list(TABLES["follow_up"].column_names)
 PLANTED_NAMES = ("Hanako Yamada", "Taro Suzuki")  # must never be stored anywhere
 
 # Chain world: (subject, collection, coi, lot, disposition, release, infusion, subject coi, collection subject)
