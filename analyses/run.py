@@ -19,18 +19,9 @@ from analyses.multivariate import monitor_lots
 from analyses.outcomes import available_outcomes, lot_clusters
 from analyses.spc import spc_signals
 from analyses.spec_ranges import SPEC_SCHEMA, spec_ranges
+from schemas.published import ANALYSIS_TABLES
 
-TABLES = (
-    "findings",
-    "mediation",
-    "patient_groups",
-    "spec_ranges",
-    "model_performance",
-    "feature_importance",
-    "spc_signals",
-    "lot_outliers",
-    "skipped",
-)
+TABLES = ANALYSIS_TABLES
 
 
 def lots_from_cohort(data: pl.DataFrame, cqas: list[str]) -> pl.DataFrame:

@@ -18,13 +18,14 @@ from rtr.link.wide import (
     lot_features_sql,
 )
 from schemas.link_rules import LINK_RULES
+from schemas.published import LINKED_TABLES as PUBLISHED_LINKED_TABLES
 
 _HERE = Path(__file__).parent
 _EVENTS_SQL = (_HERE / "events.sql").read_text()
 _OUTCOMES_SQL = (_HERE / "outcomes.sql").read_text()
 _ISSUES_SQL = (_HERE / "issues.sql").read_text()
 
-LINKED_TABLES = ("link_issues", "infusion_product_outcome", "lot_features", "feature_catalog")
+LINKED_TABLES = PUBLISHED_LINKED_TABLES
 
 _TEMP_TABLES = (
     "lk_infusion_lots", "lk_lots", "lk_subjects", "lk_collections", "lk_follow", "lk_events",

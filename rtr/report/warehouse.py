@@ -6,32 +6,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-CORE_TABLES = (
-    "collections",
-    "lots",
-    "process_parameters",
-    "quality_results",
-    "in_process_timeseries",
-    "subjects",
-    "infusions",
-    "responses",
-    "adverse_events",
-    "follow_up",
-    "expansion",
-)
-AUDIT_TABLES = ("loads", "quarantine")
-LINKED_TABLES = ("infusion_product_outcome", "link_issues", "feature_catalog", "lot_features")
-ANALYSIS_TABLES = (
-    "findings",
-    "mediation",
-    "patient_groups",
-    "spec_ranges",
-    "model_performance",
-    "feature_importance",
-    "spc_signals",
-    "lot_outliers",
-    "skipped",
-)
+from schemas import TABLES as CONTRACT_TABLES
+from schemas.published import ANALYSIS_TABLES, AUDIT_TABLES, LINKED_TABLES
+
+CORE_TABLES = tuple(CONTRACT_TABLES)
 KNOWN_SCHEMAS = {
     "core": CORE_TABLES,
     "audit": AUDIT_TABLES,

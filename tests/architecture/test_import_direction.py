@@ -81,3 +81,14 @@ def test_dagster_modules_do_not_postpone_annotations() -> None:
         if "from __future__ import annotations" in p.read_text()
     ]
     assert offenders == []
+
+
+def test_every_layer_names_the_published_tables_as_schemas_does() -> None:
+    from analyses import TABLES as ANALYSES_TABLES
+    from pipelines.assets_analysis import ANALYSIS_GRAIN
+    from rtr.link import LINKED_TABLES
+    from schemas.published import ANALYSIS_TABLES
+    from schemas.published import LINKED_TABLES as PUBLISHED_LINKED
+
+    assert set(ANALYSIS_GRAIN) == set(ANALYSIS_TABLES) == set(ANALYSES_TABLES)
+    assert set(LINKED_TABLES) == set(PUBLISHED_LINKED)

@@ -1,0 +1,20 @@
+"""Names of the published tables beyond core: the warehouse's reading interface (docs/data-contract.md)."""
+
+AUDIT_TABLES: tuple[str, ...] = ("loads", "quarantine")
+LINKED_TABLES: tuple[str, ...] = (
+    "infusion_product_outcome",
+    "link_issues",
+    "feature_catalog",
+    "lot_features",
+)
+ANALYSIS_TABLES: tuple[str, ...] = (
+    "findings",
+    "mediation",
+    "patient_groups",
+    "spec_ranges",
+    "model_performance",
+    "feature_importance",
+    "spc_signals",
+    "lot_outliers",
+    "skipped",
+)
