@@ -9,6 +9,23 @@ from rtr.report.render import PageWriter, table_view
 from rtr.report.warehouse import WarehouseSnapshot
 
 DETAIL_LIMIT = 2000  # rows shown inline; the full tables are downloads
+# What a data team acts on first; load ids and full hashes stay in the downloads.
+FILE_COLUMNS = [
+    "file",
+    "outcome",
+    "rows_read",
+    "rows_accepted",
+    "rows_quarantined",
+    "rule",
+    "reason",
+    "tables",
+    "format",
+    "encoding",
+    "notes",
+    "loaded_at",
+    "delivery_id",
+]
+QUARANTINE_COLUMNS = ["file", "line", "column", "value", "rule", "reason", "table", "delivery_id"]
 _LONG_CODES = {
     "core.process_parameters": ("parameter_code", "process_parameter"),
     "core.quality_results": ("test_code", "quality"),
@@ -90,10 +107,11 @@ def write_quality_page(snap: WarehouseSnapshot, writer: PageWriter) -> None:
         "deliveries": table_view(deliveries(loads), source="deliveries", key=("delivery_id",)),
         "files": table_view(loads.sort("loaded_at", descending=True) if "loaded_at" in loads.columns
                             else loads, source="audit.loads", key=("delivery_id", "file", "loaded_at"),
-                            limit=DETAIL_LIMIT),
+                            columns=FILE_COLUMNS, limit=DETAIL_LIMIT),
         "quarantine_known": snap.get("audit.quarantine") is not None,
         "quarantine_summary": table_view(quarantine_summary(quarantine), source="quarantine-summary"),
-        "quarantine": table_view(quarantine, source="audit.quarantine", limit=DETAIL_LIMIT),
+        "quarantine": table_view(quarantine, source="audit.quarantine", columns=QUARANTINE_COLUMNS,
+                                 limit=DETAIL_LIMIT),
         "gaps_known": gaps is not None,
         "gaps": table_view(gaps, source="vocabulary-gaps"),
         "issues_known": snap.get("linked.link_issues") is not None,
