@@ -7,7 +7,6 @@ import pandas as pd
 import polars as pl
 from lifelines import CoxPHFitter
 from sklearn.linear_model import LogisticRegression
-from threadpoolctl import threadpool_limits
 
 from analyses.adjustment import build_adjustment
 from analyses.config import AnalysisConfig
@@ -16,6 +15,7 @@ from analyses.guards import Skip
 from analyses.multiplicity import add_qvalues
 from analyses.outcomes import Outcome, n_clusters
 from analyses.regression import Fit, FitFailedError, fit_cox, fit_logistic
+from analyses.threads import limit_threads
 
 FINDINGS_SCHEMA = {
     "outcome": pl.String,
@@ -96,6 +96,7 @@ def _method(outcome: Outcome, groups: Array | None, rows: Array) -> str:
     return f"{model}; {se}; feature complete-case, adjusters mean-imputed with missing indicators"
 
 
+@limit_threads
 def estimate_effects(
     design: Design,
     outcome: Outcome,
@@ -106,19 +107,6 @@ def estimate_effects(
     run_id: str,
 ) -> tuple[pl.DataFrame, list[Skip]]:
     """Findings rows (unadjusted and adjusted) for one outcome, with BH q-values per adjustment."""
-    with threadpool_limits(limits=cfg.n_threads):
-        return _estimate_effects(design, outcome, groups=groups, cfg=cfg, seed=seed, run_id=run_id)
-
-
-def _estimate_effects(
-    design: Design,
-    outcome: Outcome,
-    *,
-    groups: Array | None,
-    cfg: AnalysisConfig,
-    seed: int,
-    run_id: str,
-) -> tuple[pl.DataFrame, list[Skip]]:
     rows_out: list[dict[str, object]] = []
     skips: list[Skip] = []
     for feature in design.features:

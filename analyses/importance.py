@@ -2,7 +2,6 @@
 
 import numpy as np
 import polars as pl
-from threadpoolctl import threadpool_limits
 
 from analyses.clustering import bootstrap_indices
 from analyses.config import AnalysisConfig
@@ -10,6 +9,7 @@ from analyses.design import Array, Design
 from analyses.metrics import auc
 from analyses.models import FoldFit
 from analyses.penalised import L1Logistic
+from analyses.threads import limit_threads
 
 IMPORTANCE_SCHEMA = {
     "outcome": pl.String,
@@ -93,6 +93,7 @@ def selection_frequency(
     return {f: c / max(done, 1) for f, c in counts.items()}
 
 
+@limit_threads
 def importance_table(
     design: Design,
     cols: list[int],
@@ -107,25 +108,6 @@ def importance_table(
     run_id: str,
 ) -> pl.DataFrame:
     """analysis.feature_importance rows for one binary outcome (both models)."""
-    with threadpool_limits(limits=cfg.n_threads):
-        return _importance_table(
-            design, cols, x, y, outcome, fold_fits, groups=groups, cfg=cfg, seed=seed, run_id=run_id
-        )
-
-
-def _importance_table(
-    design: Design,
-    cols: list[int],
-    x: Array,
-    y: Array,
-    outcome: str,
-    fold_fits: dict[str, list[FoldFit]],
-    *,
-    groups: Array | None,
-    cfg: AnalysisConfig,
-    seed: int,
-    run_id: str,
-) -> pl.DataFrame:
     tuned = [
         f.model.c_
         for f in fold_fits.get("penalised_logistic", [])

@@ -12,7 +12,6 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from analyses.clustering import cv_scheme, cv_splits
 from analyses.config import AnalysisConfig
@@ -20,6 +19,7 @@ from analyses.design import Array, Design
 from analyses.metrics import auc, brier, c_index, cv_metric_with_ci
 from analyses.outcomes import Outcome
 from analyses.penalised import L1Logistic
+from analyses.threads import limit_threads
 
 PERFORMANCE_SCHEMA = {
     "outcome": pl.String,
@@ -69,6 +69,7 @@ def binary_models(seed: int) -> dict[str, Callable[[], Any]]:
     }
 
 
+@limit_threads
 def evaluate_binary(
     x: Array,
     y: Array,
@@ -80,20 +81,6 @@ def evaluate_binary(
     run_id: str,
 ) -> tuple[pl.DataFrame, dict[str, list[FoldFit]]]:
     """AUC and Brier (mean over CV repeats, bootstrap CI) per model, plus first-repeat fold fits."""
-    with threadpool_limits(limits=cfg.n_threads):
-        return _evaluate_binary(x, y, outcome, groups=groups, cfg=cfg, seed=seed, run_id=run_id)
-
-
-def _evaluate_binary(
-    x: Array,
-    y: Array,
-    outcome: str,
-    *,
-    groups: Array | None,
-    cfg: AnalysisConfig,
-    seed: int,
-    run_id: str,
-) -> tuple[pl.DataFrame, dict[str, list[FoldFit]]]:
     splits = cv_splits(y, groups, folds=cfg.cv_folds, repeats=cfg.cv_repeats, seed=seed)
     scheme = cv_scheme(groups, folds=cfg.cv_folds, repeats=cfg.cv_repeats)
     rows: list[dict[str, object]] = []

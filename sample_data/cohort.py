@@ -21,21 +21,6 @@ from sample_data.timeseries import build_timeseries
 from sample_data.truth import assemble_truth
 from schemas import TABLES
 
-LOT_COLUMNS = [
-    "lot_id",
-    "coi_id",
-    "collection_id",
-    "product_code",
-    "modality",
-    "process_version",
-    "manufacturing_site_id",
-    "start_date",
-    "harvest_date",
-    "release_date",
-    "disposition",
-    "doses_produced",
-]
-
 
 def generate_cohort(
     *,
@@ -95,7 +80,7 @@ def generate_cohort(
     timeseries = build_timeseries(rng["timeseries"], lots_wide, interval_hours=interval_hours)
     tables = {
         "collections": _collections(lots_wide),
-        "lots": lots_wide.select(LOT_COLUMNS),
+        "lots": lots_wide.select(TABLES["lots"].column_names),
         "process_parameters": build_process_parameters(lots_wide),
         "quality_results": build_quality_results(lots_wide),
         "in_process_timeseries": timeseries,
