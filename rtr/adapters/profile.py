@@ -181,8 +181,9 @@ def _read_grid(path: Path, profile: Profile) -> tuple[pl.DataFrame, str | None]:
     """All cells as text, no header interpretation (the profile says how many header rows)."""
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+            # Bytes, not the path: the sheet is read whole anyway, and no file handle outlives the call.
             frame = pl.read_excel(
-                path,
+                path.read_bytes(),
                 sheet_name=profile.sheet,
                 has_header=False,
                 engine="calamine",

@@ -57,7 +57,7 @@ def open_canonical(path: Path) -> CanonicalFile:
         elif suffix == ".xlsx":
             # Excel deliveries are small (lot records, QC results); read every cell as text so
             # validation sees what the sender typed, not what a type guess made of it.
-            lf = pl.read_excel(path, sheet_id=1, infer_schema_length=0).lazy()
+            lf = pl.read_excel(path.read_bytes(), sheet_id=1, infer_schema_length=0).lazy()
             encoding = None
         else:
             raise RefusedFile(rules.UNKNOWN_TABLE, f"{path.name}: unsupported file type {suffix}")

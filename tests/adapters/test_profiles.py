@@ -24,11 +24,15 @@ def bioprocess() -> pl.DataFrame:
 
 
 def test_bioprocess_rows_match_the_filled_cells_of_the_sheet(bioprocess: pl.DataFrame) -> None:
-    sheet = openpyxl.load_workbook(WORKBOOK, read_only=True)["Measured Data"]
-    header = [c for c in next(sheet.iter_rows(min_row=2, max_row=2, values_only=True))]
+    workbook = openpyxl.load_workbook(WORKBOOK, read_only=True)  # holds the file until closed
+    try:
+        sheet = workbook["Measured Data"]
+        header = [c for c in next(sheet.iter_rows(min_row=2, max_row=2, values_only=True))]
+        rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    finally:
+        workbook.close()
     vcd = header.index("Viable Cell Concentration (10^6 cells/mL)")
     glucose = header.index("Glucose (mM)")  # first occurrence: "Concentration Before Feeding"
-    rows = list(sheet.iter_rows(min_row=3, values_only=True))
     filled = {
         "viable_cell_density": sum(r[vcd] is not None for r in rows),
         "glucose_g_l": sum(r[glucose] is not None for r in rows),
