@@ -11,7 +11,9 @@ def print_file_result(r: FileResult) -> None:
     elif r.outcome == "unchanged":
         print(f"  unchanged  {r.file}")
     elif not r.tables:
-        print(f"  noted      {r.file}: no record maps onto a contract table (see audit.loads notes)")
+        print(
+            f"  noted      {r.file}: no record maps onto a contract table (see audit.loads notes)"
+        )
     else:
         flag = "accepted " if r.outcome == "accepted" else "PARTIAL  "
         print(
