@@ -3,6 +3,7 @@
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+from statsmodels.stats.multitest import multipletests
 
 
 def bh_qvalues(p_values: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -10,17 +11,8 @@ def bh_qvalues(p_values: npt.ArrayLike) -> npt.NDArray[np.float64]:
     p = np.asarray(p_values, dtype=float)
     q = np.full(p.shape, np.nan)
     ok = np.isfinite(p)
-    m = int(ok.sum())
-    if m == 0:
-        return q
-    pv = p[ok]
-    order = np.argsort(pv)
-    ranked = pv[order] * m / np.arange(1, m + 1)
-    # Step-up: the q-value of rank i is the minimum over ranks >= i.
-    monotone = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(monotone, 1.0)
-    q[ok] = out
+    if ok.any():
+        q[ok] = multipletests(p[ok], method="fdr_bh")[1]
     return q
 
 
