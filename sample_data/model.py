@@ -26,6 +26,7 @@ class PlantedEffect:
     `log_effect_per_sd` is the log odds ratio (binary outcomes) or log hazard ratio (pfs/os)
     per standard deviation of the feature on the scale named in `note`; for a categorical
     level or a patient group it is the shift for membership; None when it has no single size.
+    `reference` is the level a categorical level is compared with.
     """
 
     feature: str
@@ -33,6 +34,7 @@ class PlantedEffect:
     kind: EffectKind
     log_effect_per_sd: float | None
     note: str
+    reference: str | None = None
 
 
 @dataclass

@@ -91,6 +91,7 @@ def planted_effects() -> list[PlantedEffect]:
                 "direct",
                 e[f"{key}_cd28"],
                 f"log-OR of the CD28 product vs {c.PRODUCT_41BB} (per level, not per SD)",
+                reference=c.PRODUCT_41BB,
             )
         )
     add(
