@@ -21,7 +21,23 @@ sample_data = pytest.importorskip("sample_data")
 pytestmark = pytest.mark.slow
 
 CFG = AnalysisConfig(n_boot=50, cv_repeats=2)
-MATERIAL = 0.5  # |log effect per SD| (or per level) that a cohort of ~440 must detect
+MATERIAL = 0.5  # |log effect| per SD (or per level): an odds or hazard ratio of 1.65 or more
+# The demo-sized cohort (440 patients, ~50 grade >= 3 CRS events) has only about 50 % power for
+# the weakest material effects (tumour burden -> CRS/ICANS: median z 2.9-3.0 over seeds 1-8, while
+# BH over ~67 features with a handful of discoveries needs z ~2.7). Detection is therefore checked
+# in cohorts sized for it: at 1,470 patients the weakest material effect has median z 4.4
+# (minimum 3.3 over eight seeds), i.e. >95 % power, as a study protocol would size its cohort.
+POWERED = {"n_autologous": 1200, "n_allogeneic": 270}
+STUDY_SEEDS = range(1, 9)
+
+
+def _adjusted_findings(frame: pl.DataFrame, design: Any) -> pl.DataFrame:
+    outcomes, _ = available_outcomes(frame)
+    groups = lot_clusters(frame)
+    return pl.concat(
+        estimate_effects(design, o, groups=groups, cfg=CFG, seed=1, run_id="acc")[0]
+        for o in outcomes
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +52,19 @@ def generated(truth_catalog: Any) -> Any:
 @pytest.fixture(scope="module")
 def adjusted(generated: Any) -> pl.DataFrame:
     _, frame, design = generated
-    outcomes, _ = available_outcomes(frame)
-    groups = lot_clusters(frame)
-    found = [
-        estimate_effects(design, o, groups=groups, cfg=CFG, seed=1, run_id="acc")[0]
-        for o in outcomes
-    ]
-    return pl.concat(found).filter(pl.col("adjustment") == "adjusted")
+    return _adjusted_findings(frame, design).filter(pl.col("adjustment") == "adjusted")
+
+
+@pytest.fixture(scope="module")
+def study(truth_catalog: Any) -> list[tuple[Any, pl.DataFrame]]:
+    """Eight powered cohorts (seeds 1-8) with their unadjusted and adjusted findings."""
+    out = []
+    for seed in STUDY_SEEDS:
+        cohort = sample_data.generate_cohort(seed=seed, **POWERED)
+        frame = first_infusions(cohort.truth)
+        design = build_design(frame, truth_catalog(cohort.truth, cohort.tables), CFG)
+        out.append((cohort, _adjusted_findings(frame, design)))
+    return out
 
 
 def _supported(adjusted: pl.DataFrame) -> set[tuple[str, str]]:
@@ -57,87 +79,111 @@ def _supported(adjusted: pl.DataFrame) -> set[tuple[str, str]]:
     )
 
 
-def _kind(design: Any, feature: str) -> str:
-    return str(design.kind_of(feature.split("=")[0]))
+def _finding(adjusted: pl.DataFrame, planted: Any) -> tuple[float, float]:
+    """(q-value, log effect in the planted direction) of a planted effect's adjusted row.
+
+    A categorical level is reported against the most frequent level; when that is the planted
+    level itself, the planted comparison is the reverse row, with its sign flipped.
+    """
+    rows = adjusted.filter(
+        (pl.col("outcome") == planted.outcome) & (pl.col("adjustment") == "adjusted")
+    )
+    row = rows.filter(pl.col("feature") == planted.feature)
+    sign = 1.0
+    if row.is_empty() and planted.reference is not None:
+        column, level = planted.feature.split("=")
+        row = rows.filter(
+            (pl.col("feature") == f"{column}={planted.reference}")
+            & (pl.col("reference_level") == level)
+        )
+        sign = -1.0
+    assert row.height == 1, (planted.outcome, planted.feature)
+    return float(row["q_value"][0]), sign * float(np.log(row["estimate"][0]))
 
 
-def test_material_manufacturing_and_treatment_effects_are_found_after_adjustment(
+def test_every_material_planted_effect_is_found_after_adjustment_in_every_powered_cohort(
+    study: list[tuple[Any, pl.DataFrame]],
+) -> None:
+    for cohort, found in study:
+        material = [
+            p for p in cohort.planted if p.kind == "direct" and abs(p.log_effect_per_sd) >= MATERIAL
+        ]
+        # Response (tscm, exhaustion, tumour), toxicity (CD28, tumour, dose), vein-to-vein.
+        assert len(material) >= 12
+        for p in material:
+            q, log_effect = _finding(found, p)
+            assert q < CFG.q_threshold, (p.outcome, p.feature, q)
+            assert np.sign(log_effect) == np.sign(p.log_effect_per_sd), (p.outcome, p.feature)
+
+
+def test_material_effects_of_the_demo_cohort_are_found_with_the_planted_direction(
     generated: Any, adjusted: pl.DataFrame
 ) -> None:
+    # At 440 patients every material manufacturing and treatment effect on response and
+    # toxicity is still found at this seed; baseline effects each for at least one outcome.
     cohort, _, design = generated
     material = [
-        p
-        for p in cohort.planted
-        if p.kind == "direct"
-        and abs(p.log_effect_per_sd) >= MATERIAL
-        and _kind(design, p.feature) != "patient"
-        and p.outcome not in ("pfs", "os")
+        p for p in cohort.planted if p.kind == "direct" and abs(p.log_effect_per_sd) >= MATERIAL
     ]
-    assert len(material) >= 6
+    by_feature: dict[str, list[float]] = {}
     for p in material:
-        row = adjusted.filter((pl.col("outcome") == p.outcome) & (pl.col("feature") == p.feature))
-        assert row["q_value"][0] < CFG.q_threshold, (p.outcome, p.feature)
-        assert (row["estimate"][0] > 1) == (p.log_effect_per_sd > 0), (p.outcome, p.feature)
-
-
-def test_material_baseline_and_survival_effects_are_found_for_at_least_one_of_their_outcomes(
-    generated: Any, adjusted: pl.DataFrame
-) -> None:
-    # Tumour burden, LDH and ECOG share a latent severity: adjusted for each other, a 440-patient
-    # cohort detects each one for some outcomes, not all. Vein-to-vein time acts on the hazard of
-    # progression and of post-progression death, but PFS is dominated by best response, so its
-    # PFS hazard ratio is diluted (q ~0.10 at seed 7) while its OS effect is clear.
-    cohort, _, design = generated
-    supported = _supported(adjusted)
-    baseline = {
-        p.feature
-        for p in cohort.planted
-        if p.kind == "direct"
-        and abs(p.log_effect_per_sd) >= MATERIAL
-        and (_kind(design, p.feature) == "patient" or p.outcome in ("pfs", "os"))
-    }
-    assert baseline
-    for feature in baseline:
-        outcomes = {
-            p.outcome for p in cohort.planted if p.feature == feature and p.kind == "direct"
-        }
-        assert any((o, feature) in supported for o in outcomes), feature
+        q, log_effect = _finding(adjusted, p)
+        assert np.sign(log_effect) == np.sign(p.log_effect_per_sd), (p.outcome, p.feature)
+        by_feature.setdefault(p.feature, []).append(q)
+        if design.kind_of(p.feature.split("=")[0]) != "patient" and p.outcome not in ("pfs", "os"):
+            assert q < CFG.q_threshold, (p.outcome, p.feature)
+    assert all(min(qs) < CFG.q_threshold for qs in by_feature.values()), by_feature
 
 
 def test_planted_nulls_and_out_of_spec_viability_are_not_reported(
-    generated: Any, adjusted: pl.DataFrame
+    study: list[tuple[Any, pl.DataFrame]], adjusted: pl.DataFrame, generated: Any
 ) -> None:
-    cohort, _, _ = generated
-    supported = _supported(adjusted)
-    nulls = [(p.outcome, p.feature) for p in cohort.planted if p.kind == "null"]
-    assert ("cr", "viability_pct") in nulls and ("cr", "is_out_of_spec") in nulls
-    assert not supported.intersection(nulls)
+    # The first powered cohort and the demo cohort: no planted null is reported.
+    for cohort, found in (study[0], (generated[0], adjusted)):
+        nulls = [(p.outcome, p.feature) for p in cohort.planted if p.kind == "null"]
+        assert ("cr", "viability_pct") in nulls and ("cr", "is_out_of_spec") in nulls
+        assert not _supported(found).intersection(nulls)
+
+
+def test_over_eight_cohorts_planted_nulls_are_a_small_share_of_what_is_reported(
+    study: list[tuple[Any, pl.DataFrame]],
+) -> None:
+    """BH controls the share of false findings, not their absence: at FDR 10 % a null is
+    sometimes reported in some cohort. Among the findings whose truth the generator documents,
+    the planted nulls must stay well under 10 %, and out-of-spec viability under its test rate."""
+    null_hits = direct_hits = oos_hits = oos_tests = 0
+    for cohort, found in study:
+        supported = _supported(found)
+        for p in cohort.planted:
+            hit = (p.outcome, p.feature) in supported
+            if p.kind == "null":
+                null_hits += hit
+                if p.feature in ("viability_pct", "is_out_of_spec"):
+                    oos_hits += hit
+                    oos_tests += 1
+            elif p.kind == "direct":
+                direct_hits += hit
+    assert direct_hits > 100
+    assert null_hits / (null_hits + direct_hits) < 0.05
+    assert oos_hits / oos_tests <= 0.05
 
 
 def test_the_confounded_decoy_behaves_like_a_null_feature_after_adjustment(
-    truth_catalog: Any,
+    study: list[tuple[Any, pl.DataFrame]],
 ) -> None:
-    """Over many cohorts: confounded before adjustment, found no more often than chance after.
+    """Over eight cohorts: confounded before adjustment, found no more often than chance after.
 
-    One cohort cannot tell: at any FDR threshold a null feature is sometimes 'found' (at seed 7
-    the decoy reaches q=0.02 for PFS, within sites, by chance). What adjustment must achieve is
-    that the decoy's hit rate falls from confounded to the rate of the planted nulls.
+    One cohort cannot tell: at any FDR threshold a null feature is sometimes 'found' by chance.
+    What adjustment must achieve is that the decoy's hit rate falls from confounded to the rate
+    of the planted nulls.
     """
-    unadjusted, adjusted, null_hits, null_tests = [], [], 0, 0
-    for seed in range(1, 9):
-        cohort = sample_data.generate_cohort(seed=seed, n_autologous=360, n_allogeneic=80)
-        frame = first_infusions(cohort.truth)
-        design = build_design(frame, truth_catalog(cohort.truth, cohort.tables), CFG)
-        outcomes, _ = available_outcomes(frame)
-        found = pl.concat(
-            estimate_effects(
-                design, o, groups=lot_clusters(frame), cfg=CFG, seed=1, run_id="decoy"
-            )[0]
-            for o in outcomes
-        )
+    unadjusted: list[bool] = []
+    adjusted: list[bool] = []
+    null_hits = null_tests = 0
+    hit = pl.col("q_value") < CFG.q_threshold
+    for cohort, found in study:
         decoys = {p.feature for p in cohort.planted if p.kind == "decoy"}
         nulls = {p.feature for p in cohort.planted if p.kind == "null"}
-        hit = pl.col("q_value") < CFG.q_threshold
         for adjustment, sink in (("unadjusted", unadjusted), ("adjusted", adjusted)):
             rows = found.filter(
                 pl.col("feature").is_in(decoys) & (pl.col("adjustment") == adjustment)
