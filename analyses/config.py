@@ -22,6 +22,7 @@ class AnalysisConfig:
     min_events: int = 10
     events_per_variable: float = 5.0
     q_threshold: float = 0.10
+    power: float = 0.80  # for the smallest detectable effect per outcome
     alpha: float = 0.05
     near_constant_share: float = 0.975
     max_missing_share: float = 0.75

@@ -17,6 +17,7 @@ from analyses.mediation import MEDIATION_SCHEMA, mediate
 from analyses.models import PERFORMANCE_SCHEMA, evaluate_binary, evaluate_survival, release_columns
 from analyses.multivariate import monitor_lots
 from analyses.outcomes import available_outcomes, lot_clusters
+from analyses.power import DETECTABLE_SCHEMA, detectable_effect
 from analyses.spc import spc_signals
 from analyses.spec_ranges import SPEC_SCHEMA, spec_ranges
 from schemas.published import ANALYSIS_TABLES
@@ -80,6 +81,7 @@ def _run(
     ]
     groups = lot_clusters(frame)
     findings, mediation, patient_groups, performance, importance = [], [], [], [], []
+    detectable: list[pl.DataFrame] = []
     binary_present: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     release = release_columns(design)
     for k, outcome in enumerate(outcomes):
@@ -107,6 +109,16 @@ def _run(
         )
         findings.append(found)
         skips += effect_skips
+        tested = found.filter((pl.col("adjustment") == "adjusted") & pl.col("p_value").is_not_nan())
+        detectable.append(
+            detectable_effect(
+                outcome,
+                tests=tested.height,
+                supported=int(tested["is_supported"].sum()),
+                cfg=cfg,
+                run_id=run_id,
+            )
+        )
         total = {
             r["feature"]: float(np.log(r["estimate"]))
             for r in found.filter(
@@ -191,6 +203,7 @@ def _run(
     skips += spc_skips
     return {
         "findings": all_findings,
+        "detectable_effects": _concat(detectable, DETECTABLE_SCHEMA),
         "mediation": _concat(mediation, MEDIATION_SCHEMA),
         "patient_groups": _concat(patient_groups, GROUPS_SCHEMA),
         "spec_ranges": specs_table,

@@ -15,6 +15,7 @@ from pipelines.resources import WarehouseResource
 
 ANALYSIS_GRAIN = {
     "findings": "one row per outcome, feature, patient group and effect measure",
+    "detectable_effects": "one row per outcome: the smallest effect its data could reveal",
     "mediation": "one row per outcome, process parameter and mediating CQA",
     "patient_groups": "one row per discovered patient group and outcome",
     "spec_ranges": "one row per CQA specification and outcome",

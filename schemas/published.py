@@ -9,6 +9,7 @@ LINKED_TABLES: tuple[str, ...] = (
 )
 ANALYSIS_TABLES: tuple[str, ...] = (
     "findings",
+    "detectable_effects",
     "mediation",
     "patient_groups",
     "spec_ranges",

@@ -44,6 +44,20 @@ def test_every_table_is_returned_and_stamped_with_the_run_id(
         assert tables[name].height > 0, name
 
 
+def test_each_analysed_outcome_states_the_smallest_effect_it_could_reveal(
+    tables: dict[str, pl.DataFrame],
+) -> None:
+    detectable = tables["detectable_effects"]
+    analysed = tables["findings"]["outcome"].unique().sort().to_list()
+    assert detectable["outcome"].sort().to_list() == analysed
+    adjusted = tables["findings"].filter(pl.col("adjustment") == "adjusted")
+    for row in detectable.iter_rows(named=True):
+        mine = adjusted.filter(pl.col("outcome") == row["outcome"])
+        assert row["tests"] == mine.height
+        assert row["supported"] == mine["is_supported"].sum()
+        assert row["detectable_ratio"] > 1 > row["detectable_ratio_below_one"]
+
+
 def test_culture_duration_acts_on_response_through_stem_memory_cells(
     tables: dict[str, pl.DataFrame],
 ) -> None:
