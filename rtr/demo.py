@@ -57,16 +57,35 @@ def print_summary(settings: Settings, *, findings_per_outcome: int = 3) -> None:
             for r in issues.iter_rows(named=True):
                 print(f"  {r['kind']:<34} {r['severity']:<8} {r['n']:>4}")
         if "analysis.findings" in tables:
-            _print_findings(conn.sql("SELECT * FROM analysis.findings").pl(), findings_per_outcome)
+            detectable = (
+                conn.sql("SELECT * FROM analysis.detectable_effects").pl()
+                if "analysis.detectable_effects" in tables
+                else None
+            )
+            _print_findings(
+                conn.sql("SELECT * FROM analysis.findings").pl(), detectable, findings_per_outcome
+            )
 
 
-def _print_findings(findings: pl.DataFrame, per_outcome: int) -> None:
+def _print_findings(
+    findings: pl.DataFrame, detectable: pl.DataFrame | None, per_outcome: int
+) -> None:
     from analyses import top_findings
 
     top = top_findings(findings, n=per_outcome)
+    limits = (
+        {} if detectable is None else {r["outcome"]: r for r in detectable.iter_rows(named=True)}
+    )
     print("\nTop adjusted associations per outcome (associations, not causal effects)")
     for outcome, rows in top.group_by("outcome", maintain_order=True):
-        print(f"  {outcome[0]}")
+        limit = limits.get(outcome[0])
+        shown = (
+            ""
+            if limit is None
+            else f"  (found {limit['power']:.0%} of the time from ratio {limit['detectable_ratio']:.2f}"
+            f" per SD, {limit['events']} events)"
+        )
+        print(f"  {outcome[0]}{shown}")
         for r in rows.iter_rows(named=True):
             print(
                 f"    {r['feature']:<40} {r['effect_measure']:<22} {r['estimate']:>6.2f} "

@@ -39,7 +39,8 @@ def _key(frame: pl.DataFrame | None, name: str) -> tuple[str, ...]:
 def findings_context(snap: WarehouseSnapshot) -> dict[str, Any]:
     """Everything the findings page shows, built from the analysis tables only."""
     findings = snap.get("analysis.findings")
-    per_outcome = [_outcome_block(findings, o) for o in _outcomes(findings)] \
+    detectable = snap.get("analysis.detectable_effects")
+    per_outcome = [_outcome_block(findings, o, detectable) for o in _outcomes(findings)] \
         if findings is not None and findings.height else []  # fmt: skip
     groups = snap.get("analysis.patient_groups")
     spec = snap.get("analysis.spec_ranges")
@@ -62,7 +63,18 @@ def findings_context(snap: WarehouseSnapshot) -> dict[str, Any]:
     return ctx
 
 
-def _outcome_block(findings: pl.DataFrame, outcome: str) -> dict[str, Any]:
+def _detectable(detectable: pl.DataFrame | None, outcome: str) -> dict[str, Any] | None:
+    """The smallest effect this outcome's data could reveal, so an absent finding reads right."""
+    needed = {"outcome", "detectable_ratio", "detectable_ratio_below_one", "power", "events", "n"}
+    if detectable is None or not needed <= set(detectable.columns):
+        return None
+    rows = detectable.filter(pl.col("outcome") == outcome)
+    return rows.row(0, named=True) if rows.height else None
+
+
+def _outcome_block(
+    findings: pl.DataFrame, outcome: str, detectable: pl.DataFrame | None
+) -> dict[str, Any]:
     """One outcome: forest plot and table of its strongest adjusted effects, then every estimate."""
     rows = findings.filter(pl.col("outcome") == outcome).sort("q_value", "p_value", nulls_last=True)
     adjusted = (
@@ -78,6 +90,7 @@ def _outcome_block(findings: pl.DataFrame, outcome: str) -> dict[str, Any]:
     return {
         "outcome": outcome,
         "n": rows["n"].max() if "n" in rows.columns else None,
+        "detectable": _detectable(detectable, outcome),
         "adjusted": adjusted.height,
         "total": rows.height,
         "chart": charts.forest_plot(top, title=title) if plot_ready else "",

@@ -182,6 +182,22 @@ def _analysis(run: str = "run-1") -> dict[str, pl.DataFrame]:
     findings = pl.concat([findings, unadjusted])
     return {
         "analysis.findings": findings,
+        "analysis.detectable_effects": pl.DataFrame(
+            {
+                "outcome": ["cr", "crs_grade3plus"],
+                "effect_measure": "odds_ratio_per_sd",
+                "n": [240, 238],
+                "events": [108, 31],
+                "tests": [5, 2],
+                "supported": [1, 0],
+                "per_test_alpha": [0.02, 0.05],
+                "power": 0.8,
+                "detectable_ratio": [1.5234, 1.8765],
+                "detectable_ratio_below_one": [0.6564, 0.5329],
+                "method": "logistic regression",
+                "run_id": run,
+            }
+        ),
         "analysis.mediation": pl.DataFrame(
             {
                 "outcome": ["cr"],

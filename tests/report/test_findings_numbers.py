@@ -89,6 +89,27 @@ def test_outcome_headings_state_the_n_of_their_findings(site: Path, warehouse) -
     assert headings == {o: str(n) for o, n in expected.iter_rows()}
 
 
+def test_each_outcome_states_the_smallest_effect_its_data_could_reveal(
+    site: Path, warehouse
+) -> None:  # type: ignore[no-untyped-def]
+    html = (site.parent / "findings.html").read_text(encoding="utf-8")
+    found = re.findall(
+        r"<h3>(\w+) \(n = \d+\)</h3>\s*<p class=\"note detectable\">With (\d+) events among\s+(\d+) "
+        r"patients, a feature is found ([\d.]+) % of the time only if its\s+(\w+) ratio per SD is at "
+        r"least ([\d.]+)\s+\(or at most ([\d.]+)\)",
+        html,
+    )
+    expected = warehouse[1]["analysis.detectable_effects"]
+    assert len(found) == expected.height
+    for outcome, events, n, power, ratio_kind, high, low in found:
+        row = _warehouse_row(expected, {"outcome": outcome})
+        assert (int(events), int(n)) == (row["events"], row["n"])
+        assert math.isclose(float(power), 100 * row["power"])
+        assert ratio_kind == "odds"
+        assert _matches(high, row["detectable_ratio"])
+        assert _matches(low, row["detectable_ratio_below_one"])
+
+
 def test_findings_page_states_that_results_are_associations(site: Path) -> None:
     html = (site.parent / "findings.html").read_text(encoding="utf-8")
     assert "These are associations, not proof of cause." in html
