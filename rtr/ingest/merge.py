@@ -6,7 +6,7 @@ afterwards. Later loads stage the file, then compare each row with the current v
 its key: identical rows are left alone, changed rows move the old version to history.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
@@ -28,6 +28,8 @@ class Target:
     delivery_id: str
     source_file: str
     loaded_at: datetime
+    key_hashes: list[pl.Series] = field(default_factory=list)
+    """A hash of the key of every row written so far: proves most files free of duplicate keys."""
 
     @property
     def relation(self) -> str:
@@ -73,26 +75,59 @@ def begin(
 def write_chunk(conn: duckdb.DuckDBPyConnection, target: Target, accepted: pl.DataFrame) -> None:
     cols = [*target.table.column_names]
     frame = accepted.select(*cols, pl.col(LINE).alias("_source_line"), IMPUTED)
+    target.key_hashes.append(frame.select(target.table.key).hash_rows())
     conn.register("_chunk", frame)
     try:
-        names = ", ".join(_q(c) for c in cols)
         if target.direct:
+            names = ", ".join(_q(c) for c in cols)
+            # The lineage values are the same for every row of the file: a one-row frame
+            # joined on is cheaper for DuckDB than a bound parameter evaluated per row.
+            conn.register("_lineage", _lineage(target))
             conn.execute(
                 f"INSERT INTO core.{target.table.name} ({names}, _delivery_id, _source_file, _loaded_at, "
-                f"_version, _source_line, _imputed) SELECT {names}, ?, ?, ?::TIMESTAMP, 1, _source_line, "
-                "_imputed FROM _chunk",
-                [target.delivery_id, target.source_file, target.loaded_at],
+                f"_version, _source_line, _imputed) SELECT {names}, l._delivery_id, l._source_file, "
+                "l._loaded_at, 1, c._source_line, c._imputed FROM _chunk c CROSS JOIN _lineage l"
             )
+            conn.unregister("_lineage")
         else:
             conn.execute(f"INSERT INTO {STAGE} SELECT * FROM _chunk")
     finally:
         conn.unregister("_chunk")
 
 
+def _lineage(target: Target) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "_delivery_id": [target.delivery_id],
+            "_source_file": [target.source_file],
+            "_loaded_at": [target.loaded_at],
+        },
+        schema={
+            "_delivery_id": pl.String,
+            "_source_file": pl.String,
+            "_loaded_at": pl.Datetime("us"),
+        },
+    )
+
+
+def keys_may_repeat(target: Target) -> bool:
+    """Whether two rows written for this file may share a key.
+
+    Equal keys hash equally, so as many distinct hashes as rows proves every key unique; only
+    a file with a repeated hash (a real duplicate, or rarely a collision) needs the exact check.
+    """
+    if not target.key_hashes:
+        return False
+    hashes = pl.concat(target.key_hashes)
+    return hashes.n_unique() < hashes.len()
+
+
 def duplicate_key_lines(
     conn: duckdb.DuckDBPyConnection, target: Target
 ) -> list[tuple[int, str, int]]:
     """(line, key text, count) for every row of this file whose key occurs more than once in it."""
+    if not keys_may_repeat(target):
+        return []
     table = target.table
     rows_of_file = (
         f"(SELECT * FROM core.{table.name} WHERE _loaded_at = ?::TIMESTAMP AND _source_file = ?)"
