@@ -82,8 +82,8 @@ def _print_findings(
         shown = (
             ""
             if limit is None
-            else f"  (found {limit['power']:.0%} of the time from ratio {limit['detectable_ratio']:.2f}"
-            f" per SD, {limit['events']} events)"
+            else f"  ({limit['power']:.0%} power for ratios >= {limit['detectable_ratio']:.2f}"
+            f" or <= {limit['detectable_ratio_below_one']:.2f} per SD; {limit['events']} events)"
         )
         print(f"  {outcome[0]}{shown}")
         for r in rows.iter_rows(named=True):
