@@ -45,27 +45,60 @@ def _vocabulary_frames(domain: Domain) -> tuple[pl.DataFrame, pl.DataFrame]:
     return codes, conv
 
 
+_PAIR = "_pair"
+_SEEDS = 4
+
+
+def _with_pairs_resolved(
+    frame: pl.DataFrame, code: str, unit: str, codes: pl.DataFrame, conv: pl.DataFrame
+) -> pl.DataFrame:
+    """Attach to every row what the vocabulary says of its (code, unit) pair.
+
+    Codes and unit spellings are few: each distinct pair is resolved once, then attached to
+    the rows by a join on a 64-bit hash of the pair (cheaper than a join on two text columns).
+    Every row's pair is compared with the pair it was joined to; a hash shared by two
+    different pairs is retried with another seed, so no row ever gets another pair's unit.
+    """
+    for seed in range(_SEEDS):
+        tagged = frame.with_columns(frame.select(code, unit).hash_rows(seed=seed).alias(_PAIR))
+        pairs = tagged.filter(pl.col(_PAIR).is_first_distinct()).select(
+            _PAIR, pl.col(code).alias("_pair_code"), pl.col(unit).alias("_pair_unit")
+        )
+        pairs = pairs.with_columns(
+            pl.Series(
+                "_unit_key",
+                [None if u is None else canonical_unit_key(u) for u in pairs["_pair_unit"]],
+                dtype=pl.String,
+            )
+        )
+        pairs = (
+            pairs.join(codes, left_on="_pair_code", right_on="_code", how="left")
+            .join(
+                conv,
+                left_on=["_pair_code", "_unit_key"],
+                right_on=["_code", "_unit_key"],
+                how="left",
+            )
+            .drop("_unit_key")
+        )
+        joined = tagged.join(pairs, on=_PAIR, how="left", maintain_order="left")
+        same_pair = pl.col(code).eq_missing(pl.col("_pair_code")) & pl.col(unit).eq_missing(
+            pl.col("_pair_unit")
+        )
+        if joined.select(same_pair.all()).item():
+            return joined.drop(_PAIR, "_pair_code", "_pair_unit")
+    raise RuntimeError(
+        f"{_SEEDS} hash seeds all confused two ({code}, {unit}) pairs; report this file to the "
+        "rtr maintainers with the delivery id"
+    )
+
+
 def apply_vocabulary(table: Table, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Check]]:
     """Known codes: convert to the canonical unit, check range / allowed text. Unknown codes pass."""
     m = table.measurement
     assert m is not None
     codes, conv = _vocabulary_frames(m.domain)  # type: ignore[arg-type]
-    # Codes and unit spellings are few: resolve each distinct (code, unit) pair once, then
-    # attach the result to the rows with a single join.
-    pairs = frame.select(pl.col(m.code), pl.col(m.unit)).unique()
-    pairs = pairs.with_columns(
-        pl.Series(
-            "_unit_key",
-            [None if u is None else canonical_unit_key(u) for u in pairs[m.unit]],
-            dtype=pl.String,
-        )
-    )
-    pairs = (
-        pairs.join(codes, left_on=m.code, right_on="_code", how="left")
-        .join(conv, left_on=[m.code, "_unit_key"], right_on=["_code", "_unit_key"], how="left")
-        .drop("_unit_key")
-    )
-    frame = frame.join(pairs, on=[m.code, m.unit], how="left", nulls_equal=True)
+    frame = _with_pairs_resolved(frame, m.code, m.unit, codes, conv)
     known_numeric = pl.col("_canonical_unit").is_not_null()
     # Contract codes name their unit (viability_pct, culture_duration_days): a value sent
     # without a unit is read in the code's canonical unit, and the range check still guards it.
