@@ -145,6 +145,21 @@ def test_planted_nulls_and_out_of_spec_viability_are_not_reported(
         assert not _supported(found).intersection(nulls)
 
 
+def test_the_decoy_is_not_reported_for_any_outcome_in_the_first_powered_cohort(
+    study: list[tuple[Any, pl.DataFrame]],
+) -> None:
+    cohort, found = study[0]
+    decoys = [(p.outcome, p.feature) for p in cohort.planted if p.kind == "decoy"]
+    assert len(decoys) == 6
+    assert not _supported(found).intersection(decoys)
+    # ...while before adjustment it is associated with most outcomes: the trap is there.
+    unadjusted = found.filter(
+        (pl.col("adjustment") == "unadjusted") & (pl.col("q_value") < CFG.q_threshold)
+    )
+    hits = {(o, f) for o, f in unadjusted.select("outcome", "feature").iter_rows()}
+    assert len(hits.intersection(decoys)) >= 3
+
+
 def test_over_eight_cohorts_planted_nulls_are_a_small_share_of_what_is_reported(
     study: list[tuple[Any, pl.DataFrame]],
 ) -> None:
