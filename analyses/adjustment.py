@@ -19,6 +19,11 @@ ADJUSTERS_BY_KIND: dict[str, tuple[str, ...]] = {
 }
 
 
+# A feature its candidate adjusters explain this well is arithmetically one of them, e.g. a
+# memory subset in a panel whose percentages sum to 100 (rounding keeps R^2 just below 1).
+COMPOSITION_R2 = 0.99
+
+
 @dataclass(frozen=True)
 class AdjustmentSet:
     """Imputed adjuster columns for one feature and a readable name of the set."""
@@ -54,7 +59,38 @@ def _abs_corr(a: Array, b: Array) -> float:
     return abs(float(np.corrcoef(a[ok], b[ok])[0, 1]))
 
 
-def prune_collinear(design: Design, feature: str, adjusters: list[str], r2_max: float) -> list[str]:
+@dataclass(frozen=True)
+class Pruned:
+    """Adjusters kept for a feature, and those left out (with why) because they determine it."""
+
+    kept: list[str]
+    dropped: list[tuple[str, str]]  # (adjuster, "collinear" | "whole" | "joint")
+
+    def note(self, feature: str) -> str:
+        """What a reader must know about the adjusters left out."""
+        parts = []
+        for reason in ("collinear", "whole", "joint"):
+            names = ", ".join(a for a, r in self.dropped if r == reason)
+            if not names:
+                continue
+            if reason == "collinear":
+                parts.append(f"not adjusted for {names}: collinear with {feature}")
+            elif reason == "whole":
+                # Percentages of one whole (memory subsets summing to 100 %): holding the other
+                # parts fixed, the feature can only rise at the expense of the parts left out.
+                parts.append(
+                    f"not adjusted for {names}: parts of one whole with {feature}, so the "
+                    f"estimate is for {feature} rising at the expense of {names}"
+                )
+            else:
+                parts.append(
+                    f"not adjusted for {names}: with the other adjusters it nearly determines "
+                    f"{feature}"
+                )
+        return "; ".join(parts)
+
+
+def prune_collinear(design: Design, feature: str, adjusters: list[str], r2_max: float) -> Pruned:
     """Drop adjusters that (nearly) determine the feature: its effect would not be identifiable."""
     fcols = design.x[:, design.columns_of(feature)]
     kept = list(adjusters)
@@ -67,12 +103,21 @@ def prune_collinear(design: Design, feature: str, adjusters: list[str], r2_max: 
             for j in range(acols.shape[1])
         )
 
+    dropped: list[tuple[str, str]] = []
+    whole = False
     while kept:
         adj_x, _ = impute_columns(design.x[:, [c for a in kept for c in design.columns_of(a)]])
         worst = max(_r2(fcols[:, i], adj_x) for i in range(fcols.shape[1]))
         if worst <= r2_max:
             break
-        kept.remove(max(kept, key=strength))
+        strongest = max(kept, key=strength)
+        kept.remove(strongest)
+        if strength(strongest) ** 2 > r2_max:
+            dropped.append((strongest, "collinear"))  # another measure of the same thing
+        else:
+            # Determined only jointly: exactly (a whole split in parts) or nearly.
+            whole = whole or worst >= COMPOSITION_R2
+            dropped.append((strongest, "whole" if whole else "joint"))
     # Adjusters that are linear combinations of other adjusters (percentages summing to 100)
     # add nothing and make the fit singular.
     independent: list[str] = []
@@ -83,7 +128,7 @@ def prune_collinear(design: Design, feature: str, adjusters: list[str], r2_max: 
         acols, _ = impute_columns(design.x[:, design.columns_of(adj)])
         if all(_r2(acols[:, j], base) < 0.999 for j in range(acols.shape[1])):
             independent.append(adj)
-    return independent
+    return Pruned(independent, dropped)
 
 
 def build_adjustment(
@@ -108,13 +153,16 @@ def build_adjustment(
         design.cache[key] = prune_collinear(
             design, feature, candidate_adjusters(design, feature), cfg.collinearity_r2
         )
-    adjusters = list(design.cache[key])  # type: ignore[call-overload]
+    pruned = design.cache[key]
+    assert isinstance(pruned, Pruned)
+    adjusters = list(pruned.kept)
+    note = pruned.note(feature)
     n_feature_cols = len(design.columns_of(feature))
     budget = int(min(events, non_events) / cfg.events_per_variable) - n_feature_cols
     cols = [c for a in adjusters for c in design.columns_of(a)]
     full, _ = impute_columns(design.x[mask][:, cols])
     if full.shape[1] <= budget:
-        return AdjustmentSet(full, adjusters, "; ".join(adjusters) if adjusters else "none")
+        return AdjustmentSet(full, adjusters, _describe(adjusters, note))
     baseline = [a for a in adjusters if design.kind_of(a) == "patient" and a != feature]
     others = [a for a in adjusters if a not in baseline]
     parts: list[Array] = []
@@ -142,4 +190,10 @@ def build_adjustment(
         names.append(adj)
         remaining -= ax.shape[1]
     matrix = np.column_stack(parts) if parts else np.empty((int(mask.sum()), 0))
-    return AdjustmentSet(matrix, [n for n in names], "; ".join(names) if names else "none")
+    return AdjustmentSet(matrix, [n for n in names], _describe(names, note))
+
+
+def _describe(names: list[str], note: str) -> str:
+    """The adjusted_for text: the adjusters joined by '; ', then what was left out and why."""
+    described = "; ".join(names) if names else "none"
+    return f"{described} ({note})" if note else described
