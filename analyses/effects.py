@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 from lifelines import CoxPHFitter
+from lifelines.exceptions import ConvergenceError
 from sklearn.linear_model import LogisticRegression
 
 from analyses.adjustment import build_adjustment
@@ -59,16 +60,26 @@ def prognostic_score_fn(
     def score(bx: Array, fx: Array) -> Array:
         k = fx.shape[1]
         x = np.column_stack([fx, bx])
+        # A baseline column constant among these patients (one product's indication when the
+        # feature is measured for that product only) carries no information, and lifelines
+        # divides by its zero SD; it gets coefficient 0 (a constant shifts no one's score).
+        varies = np.ptp(x, axis=0) > 0
+        coef = np.zeros(x.shape[1])
         if outcome.type == "binary":
             model = LogisticRegression(C=0.5, max_iter=500, random_state=seed)
-            model.fit(x, outcome.y[rows])
-            return np.asarray(bx @ model.coef_[0][k:], dtype=float)
+            model.fit(x[:, varies], outcome.y[rows])
+            coef[varies] = model.coef_[0]
+            return np.asarray(bx @ coef[k:], dtype=float)
         assert outcome.time is not None
-        df = pd.DataFrame(x, columns=[f"b{i}" for i in range(x.shape[1])])
+        df = pd.DataFrame(x[:, varies], columns=[f"b{i}" for i in np.flatnonzero(varies)])
         df["_t"] = np.maximum(outcome.time[rows], 1e-3)
         df["_e"] = outcome.y[rows]
-        cph = CoxPHFitter(penalizer=0.5).fit(df, "_t", "_e")
-        return np.asarray(bx @ cph.params_.to_numpy()[k:], dtype=float)
+        try:
+            cph = CoxPHFitter(penalizer=0.5).fit(df, "_t", "_e")
+        except ConvergenceError as exc:
+            raise FitFailedError(f"baseline risk score did not converge ({exc})") from exc
+        coef[varies] = cph.params_.to_numpy()
+        return np.asarray(bx @ coef[k:], dtype=float)
 
     return score
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -103,3 +104,49 @@ def test_patients_sharing_lots_get_lot_clustered_intervals(clustered_cohort: Any
         return float(row["ci_high"][0] / row["ci_low"][0])
 
     assert width(found) > width(naive)
+
+
+def _two_product_cohort(n_per_product: int = 80) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Two products given for two indications; one CQA is measured for the second product only."""
+    rng = np.random.default_rng(3)
+    n = 2 * n_per_product
+    second = np.arange(n) >= n_per_product
+    ecog = rng.integers(0, 3, n).astype(float)
+    time = rng.exponential(400 * np.exp(-0.4 * ecog)) + 1
+    frame = pl.DataFrame(
+        {
+            "indication": np.where(second, "HCC", "GVHD"),
+            "ecog": ecog,
+            "age_years": rng.normal(55, 12, n),
+            "weight_kg": rng.normal(70, 10, n),
+            "residual_ipsc_pct": np.where(second, rng.gamma(1.5, 0.004, n), np.nan),
+            "os_days": time.round(),
+            # Few deaths: the baseline is summarised in a prognostic score (events per variable).
+            "os_event": rng.random(n) < 0.2,
+        }
+    ).with_columns(pl.col("residual_ipsc_pct").fill_nan(None))
+    catalog = pl.DataFrame(
+        {
+            "feature": ["indication", "ecog", "age_years", "weight_kg", "residual_ipsc_pct"],
+            "feature_kind": ["patient"] * 4 + ["cqa"],
+            "dtype": ["categorical"] + ["numeric"] * 4,
+            "known_at_release": [True] * 5,
+        }
+    )
+    return frame, catalog
+
+
+def test_a_feature_measured_for_one_product_only_gets_an_adjusted_estimate() -> None:
+    frame, catalog = _two_product_cohort()
+    design = build_design(frame, catalog, CFG)
+    os_outcome = next(o for o in available_outcomes(frame)[0] if o.name == "os")
+
+    found, skips = estimate_effects(design, os_outcome, groups=None, cfg=CFG, seed=1, run_id="t")
+
+    adjusted = found.filter(
+        (pl.col("feature") == "residual_ipsc_pct") & (pl.col("adjustment") == "adjusted")
+    )
+    assert adjusted.height == 1 and adjusted["n"][0] == 80
+    assert adjusted["adjusted_for"][0].startswith("prognostic_score(indication")
+    assert np.isfinite(adjusted["estimate"][0]) and np.isfinite(adjusted["ci_high"][0])
+    assert not [s for s in skips if s.feature == "residual_ipsc_pct"]
