@@ -5,8 +5,7 @@ from datetime import date
 from typing import Any
 
 from rtr.adapters.fhir_read import codes, concept_text, first_date, ref_id
-from rtr.adapters.sdtm_rs import _EXTRA
-from schemas.responses import CRITERIA_SYNONYMS, RESPONSE_MAP
+from rtr.adapters.response_terms import criteria_of, map_category
 
 WEIGHT_LOINC = {"29463-7", "3141-9"}
 LDH_LOINC = {"2532-0", "14804-9", "14805-6"}
@@ -131,18 +130,28 @@ def response_row(resource: Row) -> Row | None:
     if "RESPONSE" not in text:
         return None
     value = resource.get("valueCodeableConcept") or {}
-    category = (
-        value.get("text") or next(iter(codes(value)), "") or resource.get("valueString") or ""
-    ).upper()
     method = concept_text(resource.get("method")) + " " + text
-    criteria = next(
-        (c for k, c in CRITERIA_SYNONYMS.items() if k != "OTHER" and k in method), "other"
+    criteria = criteria_of(method) or "other"
+    # The category as text, else a coding's code, else its display ("Complete response"): the
+    # first one that maps under the criteria wins; none mapping keeps the first for the reason.
+    candidates = [
+        str(c).upper().strip()
+        for c in [
+            value.get("text"),
+            *[cd.get("code") for cd in value.get("coding") or []],
+            *[cd.get("display") for cd in value.get("coding") or []],
+            resource.get("valueString"),
+        ]
+        if c
+    ]
+    category = next(
+        (c for c in candidates if map_category(criteria, c)), candidates[0] if candidates else ""
     )
-    mapped = (RESPONSE_MAP[criteria] | _EXTRA).get(category)
+    mapped = map_category(criteria, category) if category else None
     return {
         "subject_id": ref_id(resource.get("subject")),
         "assessment_date": first_date(resource, "effectiveDateTime", "effectivePeriod", "issued"),
-        "response": mapped or category,
+        "response": mapped or category or None,
         "criteria": criteria,
         "is_best_overall": "true" if "BEST" in text else "false",
         "_imputed_note": f"response: {category} mapped to {mapped}"

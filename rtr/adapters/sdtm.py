@@ -27,6 +27,8 @@ def read_sdtm(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[So
     domain = read_domain(path, fmt=fmt)
     others = [p for p in siblings if p != path]
     name = domain.name
+    if domain.frame.height == 0:
+        return [_unmapped(domain, path, f"{name}: the dataset holds no records; nothing to load")]
     if name.startswith("SUPP"):
         parent = name.removeprefix("SUPP")
         if parent not in MAPPED:

@@ -38,9 +38,12 @@ def map_dm(dm: Domain, supp: Domain | None) -> pl.DataFrame:
     if birth is not None and ref_col is not None:
         ref = iso_date(ref_col, target="ref").value.str.to_date(strict=False)
         born = birth.value.str.to_date(strict=False)
-        before_birthday = (ref.dt.month() * 100 + ref.dt.day()) < (
-            born.dt.month() * 100 + born.dt.day()
-        )
+
+        # dt.month()/dt.day() are Int8: widen before * 100, or October onwards overflows.
+        def month_day(d: pl.Expr) -> pl.Expr:
+            return d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)
+
+        before_birthday = month_day(ref) < month_day(born)
         computed = (ref.dt.year() - born.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Int64)
     age_years = (
         pl.when(age.is_not_null()).then((age / per_year).floor().cast(pl.Int64)).otherwise(computed)
@@ -134,14 +137,24 @@ def map_ex(ex: Domain, supp: Domain | None) -> pl.DataFrame:
     return finish(out, TABLES["infusions"].column_names)
 
 
+# MedDRA preferred terms (any case) and the abbreviations investigators write as verbatim terms
+# ("CRS grade 3"). Before MedDRA 21 CAR-T CRS was coded to the PT "Cytokine storm"; ICANS
+# (PT since MedDRA 23) was coded as "Neurotoxicity" or "Immune effector cell-associated
+# neurotoxicity syndrome".
 _TERMS = (
-    ("CRS", r"CYTOKINE RELEASE|^CRS$"),
-    ("ICANS", r"NEUROTOXICITY|^ICANS$"),
+    ("CRS", r"CYTOKINE RELEASE|CYTOKINE STORM|\bCRS\b"),
+    ("ICANS", r"NEUROTOXICITY|\bICANS\b"),
     ("HLH", r"HA?EMOPHAGOCYTIC|^HLH$|MACROPHAGE ACTIVATION"),
     ("infection", r"INFECTION|SEPSIS|SEPTIC|PNEUMONIA|BACTERAEMIA|BACTEREMIA"),
     ("cytopenia", r"PENIA$|PENIA |AN(A)?EMIA|CYTOPENIA|PANCYTOPENIA"),
 )
 _SEVERITY_GRADE = {"MILD": "1", "MODERATE": "2", "SEVERE": "3"}
+
+
+def grade_text(grade: pl.Expr) -> pl.Expr:
+    """'3', 'Grade 3', 'GR 3', '3.0' -> '3'; other text unchanged (validation judges it)."""
+    digit = grade.str.extract(r"(?i)^\s*(?:GRADE|GR\.?)?\s*([0-5])(?:\.0+)?\s*$", 1)
+    return pl.coalesce(digit, grade)
 
 
 def ae_category(term: pl.Expr, body_system: pl.Expr) -> pl.Expr:
@@ -161,9 +174,9 @@ def map_ae(ae: Domain, supp: Domain | None) -> pl.DataFrame:
     """AE (+ SUPPAE) -> adverse_events; CRS/ICANS by AEDECOD/AETERM, grade from AETOXGR."""
     f = ensure(pivot_onto(ae.frame, supp, domain="AE"), "AESTDTC", "AEENDTC")
     term = pl.coalesce(_col(f, "AEDECOD"), _col(f, "AETERM"))
-    toxgr = pl.col(
-        "AETOXGR"
-    )  # AE's own AETOXGR, else SUPPAE's (pivot_onto keeps the parent's first)
+    # AE's own AETOXGR, else SUPPAE's (pivot_onto keeps the parent's first); "Grade 3" and
+    # "3.0" are the grade 3 that CTCAE/ASTCT mean, anything else goes on for validation.
+    toxgr = grade_text(pl.col("AETOXGR"))
     severity = _col(f, "AESEV").str.to_uppercase()
     from_sev = severity.replace_strict(_SEVERITY_GRADE, default=None, return_dtype=pl.String)
     onset = iso_date("AESTDTC", target="onset_date")

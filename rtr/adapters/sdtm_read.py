@@ -4,6 +4,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pyreadstat
@@ -11,7 +12,7 @@ import pyreadstat
 from rtr.adapters.common import blank_to_null
 from rtr.adapters.encoding import decode_bytes
 from rtr.ingest.source import LINE, RefusedFile
-from schemas.rules import EMPTY_FILE, UNDECODABLE, UNREADABLE
+from schemas.rules import UNDECODABLE, UNREADABLE
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,12 @@ def read_domain(path: Path, *, fmt: str) -> Domain:
         "dataset_ndjson": _read_dataset_ndjson,
     }
     frame, encoding, declared_name = readers[fmt](path)
-    if frame.height == 0:
-        raise RefusedFile(
-            EMPTY_FILE, f"{path.name} holds no records; send the dataset with its rows"
-        )
+    # SDTM names variables in upper case; some exports (R, SQL) write them in lower case.
+    upper = {c: c.upper() for c in frame.columns}
+    if len(set(upper.values())) == len(upper):
+        frame = frame.rename(upper)
+    # A dataset with no records (an AE domain of a study without events) is a valid answer,
+    # not a broken file: read_sdtm notes it and loads nothing.
     frame = blank_to_null(_as_text(frame))
     frame = frame.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias(LINE))
     return Domain(_domain_name(frame, declared_name, path), frame, encoding)
@@ -143,10 +146,44 @@ def _frame_from_rows(columns: list[dict], rows: list[list], path: Path) -> pl.Da
 def _read_dataset_json(path: Path) -> tuple[pl.DataFrame, str, str | None]:
     text, encoding = decode_bytes(path.read_bytes(), source=path)
     doc = _load_json(text, path)
+    if isinstance(doc, dict) and "columns" not in doc:
+        doc = _from_version_10(doc, path)
     if not isinstance(doc, dict) or "columns" not in doc:
-        raise RefusedFile(UNREADABLE, f"{path.name} is not CDISC Dataset-JSON (no 'columns')")
+        raise RefusedFile(
+            UNREADABLE,
+            f"{path.name} is not CDISC Dataset-JSON (neither 1.1 'columns' nor 1.0 "
+            "'clinicalData'/'referenceData' item group); export it again",
+        )
     frame = _frame_from_rows(doc["columns"], doc.get("rows") or [], path)
     return _integral(frame, doc["columns"]), encoding, doc.get("name")
+
+
+def _from_version_10(doc: dict[str, Any], path: Path) -> dict[str, Any]:
+    """A Dataset-JSON 1.0 document in 1.1's shape: ``items`` -> ``columns``, ``itemData`` -> ``rows``.
+
+    1.0 (CDISC 2023) nests one item group under ``clinicalData`` (or ``referenceData``) ->
+    ``itemGroupData`` -> ``IG.<name>``; its item ``type`` is 1.1's ``dataType``. The leading
+    ITEMGROUPDATASEQ item is a record counter like 1.1's row position and is read as a column.
+    """
+    data = doc.get("clinicalData") or doc.get("referenceData")
+    groups = data.get("itemGroupData") if isinstance(data, dict) else None
+    if not isinstance(groups, dict) or not groups:
+        return doc
+    if len(groups) > 1:
+        raise RefusedFile(
+            UNREADABLE,
+            f"{path.name} holds {len(groups)} item groups ({', '.join(groups)}); "
+            "send one dataset per file",
+        )
+    group = next(iter(groups.values()))
+    if not isinstance(group, dict) or not isinstance(group.get("items"), list):
+        return doc
+    columns = [
+        {"name": i.get("name"), "dataType": i.get("type")}
+        for i in group["items"]
+        if isinstance(i, dict)
+    ]
+    return {"columns": columns, "rows": group.get("itemData") or [], "name": group.get("name")}
 
 
 def _read_dataset_ndjson(path: Path) -> tuple[pl.DataFrame, str, str | None]:

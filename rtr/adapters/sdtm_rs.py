@@ -15,40 +15,14 @@ import polars as pl
 
 from rtr.adapters.common import DERIVED, ensure, join_notes, reject_when
 from rtr.adapters.dates import iso_date
+from rtr.adapters.response_terms import category_map, criteria_expr, normalise_category
 from rtr.adapters.sdtm_bor import derive_best_overall, reference_dates
 from rtr.adapters.sdtm_read import Domain
 from rtr.ingest.source import IMPUTED, LINE, REJECT_RULE, SourceTable
-from schemas.responses import CRITERIA_SYNONYMS, RESPONSE_MAP
 from schemas.rules import AMBIGUOUS_DATE, INVALID_CATEGORY, MISSING_VALUE
 
 OVERALL = ("OVRLRESP", "OVRLRSP")
 BEST = ("BESTRSP", "BOR", "BESTRESP")
-
-# CT-based Lugano categories as spelled by pharmaversesdtm, and RECIST's non-measurable-disease
-# "NON-CR/NON-PD" (an SD-level response for the best-response ranking), beside schemas' maps.
-_EXTRA = {
-    "CAR": "CR",
-    "CRR": "CR",
-    "PAR": "PR",
-    "PRR": "PR",
-    "SAD": "SD",
-    "NRR": "SD",
-    "PAD": "PD",
-    "PRD": "PD",
-    "NON-CR/NON-PD": "SD",
-    "ND": "NE",
-    "NOT DONE": "NE",
-    "NOT EVALUABLE": "NE",
-}
-
-
-def _category_map() -> pl.DataFrame:
-    rows = [
-        {"criteria": crit, "_code": code, "response": resp}
-        for crit, mapping in RESPONSE_MAP.items()
-        for code, resp in (mapping | _EXTRA).items()
-    ]
-    return pl.DataFrame(rows)
 
 
 def map_rs(rs: Domain, dm: Domain | None, ex: Domain | None, *, source: Path) -> list[SourceTable]:
@@ -61,9 +35,15 @@ def map_rs(rs: Domain, dm: Domain | None, ex: Domain | None, *, source: Path) ->
     )
     is_resp = testcd.is_in(OVERALL + BEST)
     cat = pl.col("RSCAT").str.to_uppercase() if "RSCAT" in f.columns else pl.lit(None, pl.String)
+    # The criteria is RSCAT's ("RECIST 1.1", "Lugano Classification 2014"); some senders leave
+    # RSCAT blank and name it in RSSCAT or the test name ("Overall Response per iwCLL 2018").
+    named = [criteria_expr(cat)] + [
+        criteria_expr(pl.col(c)) for c in ("RSSCAT", "RSTEST") if c in f.columns
+    ]
+    criteria = pl.coalesce(*named)
     code_src = [c for c in ("RSSTRESC", "RSORRES") if c in f.columns]
     code = (
-        pl.coalesce(*[pl.col(c) for c in code_src]).str.to_uppercase()
+        normalise_category(pl.coalesce(*[pl.col(c) for c in code_src]))
         if code_src
         else pl.lit(None, pl.String)
     )
@@ -73,7 +53,7 @@ def map_rs(rs: Domain, dm: Domain | None, ex: Domain | None, *, source: Path) ->
         is_resp.alias("_is_resp"),
         pl.col("USUBJID").alias("subject_id"),
         d.value.alias("assessment_date"),
-        cat.replace_strict(CRITERIA_SYNONYMS, default="other").alias("criteria"),
+        criteria.fill_null("other").alias("criteria"),
         code.alias("_code"),
         pl.when(testcd.is_in(BEST))
         .then(pl.lit("true"))
@@ -90,11 +70,21 @@ def map_rs(rs: Domain, dm: Domain | None, ex: Domain | None, *, source: Path) ->
         (pl.col("RSMETHOD").str.contains("(?i)PET") if "RSMETHOD" in f.columns else pl.lit(False))
         .fill_null(False)
         .alias("_pet"),
-    ).join(_category_map(), on=["criteria", "_code"], how="left")
+    ).join(category_map(), on=["criteria", "_code"], how="left")
     rows = rows.with_columns(
         join_notes(
             d.note,
-            pl.when(cat.is_null()).then(pl.lit("criteria: RSCAT not sent, recorded as 'other'")),
+            pl.when(cat.is_null() & criteria.is_null()).then(
+                pl.lit("criteria: RSCAT not sent, recorded as 'other'")
+            ),
+            pl.when(cat.is_not_null() & criteria.is_null()).then(
+                pl.lit("criteria: RSCAT '")
+                + cat
+                + "' is no criteria rtr knows, recorded as 'other'"
+            ),
+            pl.when(criteria_expr(cat).is_null() & criteria.is_not_null()).then(
+                pl.lit("criteria: ") + criteria + " named in RSSCAT/RSTEST, not RSCAT"
+            ),
             pl.when(
                 pl.col("response").is_not_null() & (pl.col("response") != pl.col("_code"))
             ).then(pl.lit("response: ") + pl.col("_code") + " mapped to " + pl.col("response")),
