@@ -30,8 +30,8 @@ LINKED_TABLES = PUBLISHED_LINKED_TABLES
 _TEMP_TABLES = (
     "lk_infusion_lots", "lk_lots", "lk_subjects", "lk_collections", "lk_follow", "lk_events",
     "lk_outcomes", "lk_operating_ranges", "lk_in_process", "lk_latest_cqa", "lk_latest_pp",
-    "lk_latest_sm", "lk_wide_cqa", "lk_wide_pp", "lk_wide_sm", "lk_oos", "lk_lot_wide",
-    "lk_lot_measures", "lk_event_measures",
+    "lk_latest_sm", "lk_latest_ip", "lk_wide_cqa", "lk_wide_pp", "lk_wide_sm", "lk_wide_ip",
+    "lk_oos", "lk_lot_wide", "lk_lot_measures", "lk_event_measures",
 )  # fmt: skip
 
 
@@ -83,7 +83,7 @@ def build_linked_tables(
                 conn, "infusion_product_outcome",
                 infusion_product_outcome_sql(
                     sm=[c.column for c in pivots["sm"][1]],
-                    process=[c.column for c in pivots["pp"][1]],
+                    process=[c.column for c in pivots["pp"][1] + pivots["ip"][1]],
                     cqa=[c.column for c in pivots["cqa"][1]],
                     in_process=in_process,
                 ),
@@ -95,7 +95,7 @@ def build_linked_tables(
         }  # fmt: skip
         _apply_link_rules(conn)
         catalog = build_feature_catalog(
-            sm=pivots["sm"][1], process=pivots["pp"][1], cqa=pivots["cqa"][1]
+            sm=pivots["sm"][1], process=pivots["pp"][1] + pivots["ip"][1], cqa=pivots["cqa"][1]
         )
         conn.register("lk_feature_catalog_frame", catalog)
         try:

@@ -25,6 +25,14 @@ IN_PROCESS_UNITS: dict[str, str | None] = {
     **{f"in_process_hours_outside_range_{m}": "h" for m in OPERATING_RANGES["measure_code"]},
 }
 
+# Measures the features above summarise; any other in-process measure is pivoted to its
+# end-of-culture value by rtr.link.pivots (an unknown code is analysed like any other).
+SUMMARISED_MEASURES: tuple[str, ...] = (
+    "viable_cell_density",
+    "viability_pct",
+    *OPERATING_RANGES["measure_code"],
+)
+
 _SQL = (Path(__file__).parent / "in_process.sql").read_text()
 
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from rtr.link.in_process import SUMMARISED_MEASURES
 from rtr.link.inputs import quote_ident
 from rtr.link.naming import assign_column_names
 
@@ -56,10 +57,23 @@ QUALIFY row_number() OVER (
 ) = 1
 """
 
+# In-process measures without a dedicated summary (a CDMO's own sensor or assay, e.g. the
+# confluence of an adherent MSC culture) are still analysed: their end-of-culture value is
+# what the lot carried into harvest, as the last viability is for T-cell cultures.
+_IP_LAST = """
+SELECT lot_id, measure_code AS code, arg_max(value, observed_at) AS value_num,
+       NULL::VARCHAR AS value_text, mode(unit) AS unit
+FROM src_in_process_timeseries
+WHERE lot_id IS NOT NULL AND measure_code IS NOT NULL AND observed_at IS NOT NULL
+  AND value IS NOT NULL AND NOT list_contains($summarised, measure_code)
+GROUP BY lot_id, measure_code
+"""
+
 SOURCES: tuple[LongSource, ...] = (
     LongSource("cqa", "quality_results:final_product", "cqa", "", _QC_LATEST),
     LongSource("pp", "process_parameters", "process_parameter", "", _PP_LATEST),
     LongSource("sm", "quality_results:starting_material", "patient", "sm_", _QC_LATEST),
+    LongSource("ip", "in_process_timeseries", "process_parameter", "in_process_last_", _IP_LAST),
 )
 
 _STAGES = {"cqa": "final_product", "sm": "starting_material"}
@@ -77,7 +91,11 @@ ORDER BY code
 def create_latest_table(conn: duckdb.DuckDBPyConnection, source: LongSource) -> str:
     """Materialise the latest value per lot and code of `source` as a temp table; return its name."""
     table = f"lk_latest_{source.name}"
-    params = {"stage": _STAGES[source.name]} if source.name in _STAGES else None
+    params: dict[str, object] | None = None
+    if source.name in _STAGES:
+        params = {"stage": _STAGES[source.name]}
+    elif source.name == "ip":
+        params = {"summarised": list(SUMMARISED_MEASURES)}
     conn.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {source.latest_sql}", params)
     return table
 
@@ -123,5 +141,5 @@ def create_lot_pivot(
 def create_all_lot_pivots(
     conn: duckdb.DuckDBPyConnection, *, taken: set[str]
 ) -> dict[str, tuple[str, list[PivotColumn]]]:
-    """Pivot CQAs, process parameters and starting-material results (in that naming priority)."""
+    """Pivot CQAs, process parameters, starting-material results and other in-process measures."""
     return {s.name: create_lot_pivot(conn, s, taken=taken) for s in SOURCES}

@@ -1,6 +1,7 @@
 """Codes become columns; absent tables are empty; the catalog and lot features match the table."""
 
 import logging
+from datetime import datetime
 
 import duckdb
 import polars as pl
@@ -198,3 +199,29 @@ def test_an_infusion_of_a_subject_without_baseline_still_has_its_row(link):
     s4 = rows.filter(pl.col("subject_id") == "S4")
     assert s4.height == 1 and s4["site_id"][0] is None and s4["lot_id"][0] == "L4"
     assert issues.height == 0
+
+
+def test_an_unknown_in_process_measure_becomes_its_end_of_culture_value(link, conn):
+    frames = clean_frames()
+    confluence = pl.DataFrame(
+        {
+            "lot_id": ["L4"] * 3,
+            "observed_at": [datetime(2023, 6, 5 + d) for d in (0, 4, 8)],
+            "measure_code": ["confluence_pct"] * 3,
+            "value": [20.0, 55.0, 85.0],
+            "unit": ["%"] * 3,
+        }
+    )
+    frames["in_process_timeseries"] = pl.concat([frames["in_process_timeseries"], confluence])
+
+    _, rows = link(frames)
+
+    by_lot = dict(zip(rows["lot_id"], rows["in_process_last_confluence_pct"], strict=True))
+    assert {by_lot["L4"]} == {85.0} and by_lot["L1"] is None
+    # Measures with a dedicated summary (pH, viability) get no second, last-value column.
+    assert "in_process_last_ph" not in rows.columns
+    catalog = conn.sql(
+        "SELECT feature_kind, source, unit FROM linked.feature_catalog "
+        "WHERE feature = 'in_process_last_confluence_pct'"
+    ).fetchall()
+    assert catalog == [("process_parameter", "in_process_timeseries:confluence_pct", "%")]
