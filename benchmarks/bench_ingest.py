@@ -1,12 +1,16 @@
 """Ingest speed and memory: rtr against DuckDB's own Parquet load, and a 10^4-patient delivery.
 
-Run: `.venv/bin/python -m benchmarks.bench_ingest [--rows 5000000] [--patients 10000]`.
+Run: `.venv/bin/python -m benchmarks.bench_ingest [--rows 5000000] [--patients 10000] [--repeat 3]`.
 Each measurement runs in its own process so that peak memory (ru_maxrss) is that phase's alone.
+DuckDB and rtr run back to back in each repeat, with the load average printed beside them: on a
+shared machine only figures taken under the same load compare.
 """
 
 import argparse
 import json
+import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -95,6 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=1, help="DuckDB/rtr pairs to run")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--phase", choices=("duckdb", "rtr"))
     parser.add_argument("--parquet")
@@ -112,27 +117,31 @@ def main() -> None:
         parquet = delivery / "in_process_timeseries.parquet"
         write_timeseries(parquet, args.rows)
         rows = pl.scan_parquet(parquet).select(pl.len()).collect().item()
-        duck = _run(
-            "--phase", "duckdb", "--parquet", str(parquet), "--db", str(root / "duck.duckdb")
-        )
-        ours = _run(
-            "--phase",
-            "rtr",
-            "--landing",
-            str(root / "landing"),
-            "--db",
-            str(root / "rtr.duckdb"),
-            "--archive",
-            str(root / "archive"),
-        )
         print(f"in-process Parquet, {rows:,} rows")
-        print(
-            f"  DuckDB CREATE TABLE AS read_parquet: {duck['seconds']:.2f} s, peak {duck['peak_mib']} MiB"
-        )
-        print(
-            f"  rtr ingest (validate, convert, version, audit): {ours['seconds']:.2f} s, "
-            f"peak {ours['peak_mib']} MiB, ratio {ours['seconds'] / duck['seconds']:.2f}x"
-        )
+        for run in range(1, args.repeat + 1):
+            for leftover in ("duck.duckdb", "rtr.duckdb", "archive"):
+                path = root / leftover
+                shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+            load = os.getloadavg()[0]
+            duck = _run(
+                "--phase", "duckdb", "--parquet", str(parquet), "--db", str(root / "duck.duckdb")
+            )
+            ours = _run(
+                "--phase",
+                "rtr",
+                "--landing",
+                str(root / "landing"),
+                "--db",
+                str(root / "rtr.duckdb"),
+                "--archive",
+                str(root / "archive"),
+            )
+            print(
+                f"  run {run} (load average {load:.2f}): DuckDB CREATE TABLE AS read_parquet "
+                f"{duck['seconds']:.2f} s, peak {duck['peak_mib']} MiB; rtr ingest (validate, "
+                f"convert, version, audit) {ours['seconds']:.2f} s, peak {ours['peak_mib']} MiB; "
+                f"ratio {ours['seconds'] / duck['seconds']:.2f}x"
+            )
         if args.patients:
             from sample_data import generate_cohort, write_deliveries
 
