@@ -57,6 +57,10 @@ def read_fhir(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[So
         rows.setdefault("subjects", []).extend(patient_rows(patients, context))
         follow_up, follow_notes = follow_up_frame(patients, context)
     notes = [f"FHIR: {len(loaded.resources)} resources"]
+    if not loaded.resources:
+        notes = [
+            "FHIR: the Bundle holds no resources (e.g. a search that found nothing); nothing to load"
+        ]
     if ignored:
         notes.append(
             "FHIR: not stored (no contract table): "

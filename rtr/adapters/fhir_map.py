@@ -4,6 +4,7 @@ import re
 from datetime import date
 from typing import Any
 
+from rtr.adapters.fhir_ae import adverse_event, condition_event
 from rtr.adapters.fhir_read import codes, concept_text, first_date, ref_id
 from rtr.adapters.response_terms import criteria_of, map_category
 
@@ -22,7 +23,6 @@ _MATERIAL = (
     ("cord_blood", re.compile(r"CORD BLOOD")),
     ("adipose", re.compile(r"ADIPOSE|LIPOASPIRATE")),
 )
-_SEVERITY = {"mild": "1", "moderate": "2", "severe": "3"}
 _GENDER = {"male": "M", "female": "F", "other": "U", "unknown": "U"}
 
 Row = dict[str, Any]
@@ -64,8 +64,9 @@ def classify(resource: Row, context: list[Row]) -> tuple[str | None, Row | None,
         if response is not None:
             return "responses", response, None
         return None, None, "Observation other than response, body weight or LDH"
-    if kind == "AdverseEvent":
-        return "adverse_events", _adverse_event(resource, subject), None
+    if kind in ("AdverseEvent", "Condition"):
+        row, why = (adverse_event if kind == "AdverseEvent" else condition_event)(resource)
+        return ("adverse_events", row, None) if row is not None else (None, None, why)
     if kind == "Specimen":
         text = concept_text(resource.get("type"))
         material = next((m for m, rx in _MATERIAL if rx.search(text)), None)
@@ -115,9 +116,18 @@ def _lot(procedure: Row, context: list[Row]) -> str | None:
     products = {
         r.get("id"): r for r in context if r.get("resourceType") == "BiologicallyDerivedProduct"
     }
+    # A product contained in the Procedure itself is referenced as '#id'.
+    contained = {
+        f"#{r.get('id')}": r
+        for r in procedure.get("contained") or []
+        if isinstance(r, dict) and r.get("resourceType") == "BiologicallyDerivedProduct"
+    }
     for used in (procedure.get("usedReference") or []) + [
         f.get("manipulated") for f in procedure.get("focalDevice") or []
     ]:
+        local = str((used or {}).get("reference") or "")
+        if local in contained:
+            return _product_id(contained[local])
         rid = ref_id(used)
         if rid is not None:
             return _product_id(products[rid]) if rid in products else rid
@@ -160,30 +170,6 @@ def response_row(resource: Row) -> Row | None:
     }
 
 
-def _adverse_event(resource: Row, subject: str | None) -> Row:
-    from rtr.adapters.sdtm_domains import _TERMS
-
-    text = concept_text(resource.get("event"))
-    term = next((cat for cat, rx in _TERMS if re.search(rx, text)), "other")
-    severity = next(iter(codes(resource.get("severity"))), None)
-    serious = next(iter(codes(resource.get("seriousness"))), "").lower()
-    grade = _SEVERITY.get(str(severity).lower()) if severity else None
-    return {
-        "subject_id": subject,
-        "ae_term": term,
-        "grade": grade,
-        "onset_date": first_date(resource, "detected", "date"),
-        "serious": "true"
-        if serious == "serious"
-        else "false"
-        if serious == "non-serious"
-        else None,
-        "_imputed_note": f"grade: from severity={severity} (mild=1, moderate=2, severe=3)"
-        if grade
-        else None,
-    }
-
-
 def patient_rows(patients: list[tuple[int, Row]], context: list[Row]) -> list[Row]:
     """subjects rows: birthDate is used for the age at infusion and goes no further."""
     infusions = infusion_starts(context)
@@ -203,12 +189,13 @@ def patient_rows(patients: list[tuple[int, Row]], context: list[Row]) -> list[Ro
             if not isinstance(qty.get("value"), int | float):
                 continue
             found = codes(r.get("code"))
-            if found & WEIGHT_LOINC:
-                unit = str(qty.get("code") or qty.get("unit") or "kg").lower()
-                factor = 0.45359237 if "lb" in unit else 0.001 if unit == "g" else 1.0
+            unit = str(qty.get("code") or qty.get("unit") or "").strip().lower()
+            if found & WEIGHT_LOINC and _factor(unit, _WEIGHT_UNITS, "kg") is not None:
+                factor = _factor(unit, _WEIGHT_UNITS, "kg") or 1.0
                 weights.setdefault(subject, []).append((when, float(qty["value"]) * factor))
-            elif found & LDH_LOINC:
-                ldh.setdefault(subject, []).append((when, float(qty["value"])))
+            elif found & LDH_LOINC and _factor(unit, _LDH_UNITS, "u/l") is not None:
+                factor = _factor(unit, _LDH_UNITS, "u/l") or 1.0
+                ldh.setdefault(subject, []).append((when, float(qty["value"]) * factor))
     rows = []
     for locator, p in patients:
         pid = p.get("id")
@@ -227,6 +214,25 @@ def patient_rows(patients: list[tuple[int, Row]], context: list[Row]) -> list[Ro
             }
         )
     return rows
+
+
+# UCUM codes and the unit texts EHRs send. LDH in µkat/L (European labs): 1 µkat/L = 60 U/L.
+# A value in any other unit is not used (a wrong baseline is worse than none).
+_WEIGHT_UNITS = {"kg": 1.0, "[lb_av]": 0.45359237, "lb": 0.45359237, "lbs": 0.45359237, "g": 0.001}
+_LDH_UNITS = {
+    "u/l": 1.0,
+    "iu/l": 1.0,
+    "[iu]/l": 1.0,
+    "mu/ml": 1.0,
+    "ukat/l": 60.0,
+    "µkat/l": 60.0,
+    "μkat/l": 60.0,
+}
+
+
+def _factor(unit: str, units: dict[str, float], default: str) -> float | None:
+    """Factor to the canonical unit; a value without a unit is taken as sent in ``default``."""
+    return units.get(unit or default)
 
 
 def infusion_starts(context: list[Row]) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """Load FHIR R4 resources from a Bundle, a bulk-export NDJSON file or a single resource file."""
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,13 +30,15 @@ def load_resources(path: Path, *, fmt: str) -> Loaded:
         out = []
         for number, line in enumerate(text.splitlines(), start=1):
             if line.strip():
-                out.append((number, _parse(line, path)))
+                # A bulk export line is one resource; a Bundle on a line is flattened like a file.
+                out.extend((number, r) for _, r in _flatten(_parse(line, path), number))
+        if not out:
+            raise RefusedFile(EMPTY_FILE, f"{path.name} holds no FHIR resources")
         resources = tuple(out)
     else:
-        doc = _parse(text, path)
-        resources = tuple(_flatten(doc, 1))
-    if not resources:
-        raise RefusedFile(EMPTY_FILE, f"{path.name} holds no FHIR resources")
+        # A Bundle without entries (a searchset that found nothing) is a valid, empty answer:
+        # read_fhir notes it instead of refusing the file.
+        resources = tuple(_flatten(_parse(text, path), 1))
     return Loaded(resources, encoding)
 
 
@@ -52,14 +55,65 @@ def _parse(text: str, path: Path) -> dict[str, Any]:
 
 
 def _flatten(doc: dict[str, Any], locator: int) -> list[tuple[int, dict[str, Any]]]:
+    """A Bundle's entry resources (nested Bundles too) with references resolved inside it.
+
+    Transaction and collection Bundles often give resources no ``id`` and refer to them by
+    ``fullUrl`` (``urn:uuid:...``) or by a conditional reference (``Patient?identifier=...``);
+    both are rewritten to ``Type/id`` so every resource of the Bundle joins on one id.
+    """
     if doc.get("resourceType") != "Bundle":
         return [(locator, doc)]
     out: list[tuple[int, dict[str, Any]]] = []
     for i, entry in enumerate(doc.get("entry") or []):
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(resource, dict) and "resourceType" in resource:
-            out.extend(_flatten(resource, i + 2))
+            if not resource.get("id") and entry.get("fullUrl"):
+                resource = resource | {"id": _tail(str(entry["fullUrl"]))}
+            for _, r in _flatten(resource, i + 2):
+                out.append((i + 2, r))
+    aliases = _aliases(doc.get("entry") or [], [r for _, r in out])
+    if aliases:
+        out = [(loc, _rewrite(r, aliases)) for loc, r in out]
     return out
+
+
+def _tail(url: str) -> str:
+    """The id at the end of a fullUrl or reference ('urn:uuid:x', '.../Patient/x/_history/2')."""
+    url = re.sub(r"/_history/[^/]*$", "", url.strip())
+    return url.removeprefix("urn:uuid:").removeprefix("urn:oid:").rsplit("/", 1)[-1]
+
+
+def _aliases(entries: list[Any], resources: list[dict[str, Any]]) -> dict[str, str]:
+    """{fullUrl or conditional reference: 'Type/id'} for the resources of one Bundle."""
+    aliases: dict[str, str] = {}
+    for entry in entries:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict) and entry.get("fullUrl"):
+            rid = resource.get("id") or _tail(str(entry["fullUrl"]))
+            aliases[str(entry["fullUrl"])] = f"{resource.get('resourceType')}/{rid}"
+    for r in resources:
+        # Conditional references match an identifier; it is used to join, never stored.
+        for ident in r.get("identifier") or []:
+            if isinstance(ident, dict) and ident.get("value"):
+                kind, value = r.get("resourceType"), ident["value"]
+                target = f"{kind}/{r.get('id')}"
+                aliases[f"{kind}?identifier={value}"] = target
+                if ident.get("system"):
+                    aliases[f"{kind}?identifier={ident['system']}|{value}"] = target
+    return aliases
+
+
+def _rewrite(node: Any, aliases: dict[str, str]) -> Any:
+    """``node`` with every ``reference`` found in ``aliases`` replaced (a copy; input untouched)."""
+    if isinstance(node, dict):
+        out = {k: _rewrite(v, aliases) for k, v in node.items()}
+        ref = node.get("reference")
+        if isinstance(ref, str) and ref in aliases:
+            out["reference"] = aliases[ref]
+        return out
+    if isinstance(node, list):
+        return [_rewrite(v, aliases) for v in node]
+    return node
 
 
 def delivery_resources(path: Path, siblings: Sequence[Path]) -> list[dict[str, Any]]:
@@ -87,8 +141,12 @@ def ref_id(reference: Any) -> str | None:
     """The id in a FHIR reference ('Patient/123', 'urn:uuid:123') — never its display text."""
     if not isinstance(reference, dict) or not reference.get("reference"):
         return None
-    ref = str(reference["reference"])
-    return ref.removeprefix("urn:uuid:").rsplit("/", 1)[-1]
+    ref = str(reference["reference"]).strip()
+    # '#x' points into the resource's own contained list; 'Type?identifier=...' is a search an
+    # unresolved conditional reference, whose identifier may be an MRN: neither is an id.
+    if ref.startswith("#") or "?" in ref:
+        return None
+    return _tail(ref) or None
 
 
 def concept_text(concept: Any) -> str:

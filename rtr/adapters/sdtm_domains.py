@@ -140,10 +140,10 @@ def map_ex(ex: Domain, supp: Domain | None) -> pl.DataFrame:
 # MedDRA preferred terms (any case) and the abbreviations investigators write as verbatim terms
 # ("CRS grade 3"). Before MedDRA 21 CAR-T CRS was coded to the PT "Cytokine storm"; ICANS
 # (PT since MedDRA 23) was coded as "Neurotoxicity" or "Immune effector cell-associated
-# neurotoxicity syndrome".
+# neurotoxicity syndrome". ICD-10-CM (FY2022+): D89.83x CRS, G92.0x ICANS.
 _TERMS = (
-    ("CRS", r"CYTOKINE RELEASE|CYTOKINE STORM|\bCRS\b"),
-    ("ICANS", r"NEUROTOXICITY|\bICANS\b"),
+    ("CRS", r"CYTOKINE RELEASE|CYTOKINE STORM|\bCRS\b|\bD89\.?83[0-59]?\b"),
+    ("ICANS", r"NEUROTOXICITY|\bICANS\b|\bG92\.?0[0-5]?\b"),
     ("HLH", r"HA?EMOPHAGOCYTIC|^HLH$|MACROPHAGE ACTIVATION"),
     ("infection", r"INFECTION|SEPSIS|SEPTIC|PNEUMONIA|BACTERAEMIA|BACTEREMIA"),
     ("cytopenia", r"PENIA$|PENIA |AN(A)?EMIA|CYTOPENIA|PANCYTOPENIA"),
