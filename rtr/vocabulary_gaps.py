@@ -14,7 +14,9 @@ _LONG = (
 
 GAPS_VIEW = " UNION ALL ".join(
     f"""
-    SELECT '{table}' AS "table", t.{code} AS code, any_value(t.unit) AS unit, count(*) AS n_rows,
+    SELECT '{table}' AS "table", t.{code} AS code,
+           -- every unit it came in: without a vocabulary entry rtr cannot convert between them
+           string_agg(DISTINCT t.unit, ', ' ORDER BY t.unit) AS unit, count(*) AS n_rows,
            count(DISTINCT t.lot_id) AS n_lots, min(t._delivery_id) AS first_delivery_id
     FROM core.{table} t ANTI JOIN meta.vocabulary v ON v.domain = '{domain}' AND v.code = t.{code}
     GROUP BY t.{code}

@@ -3,10 +3,12 @@
 from dataclasses import dataclass
 
 import duckdb
+import polars as pl
 
 from rtr.link.in_process import SUMMARISED_MEASURES
 from rtr.link.inputs import quote_ident
 from rtr.link.naming import assign_column_names
+from schemas.vocabulary import canonical_unit_key
 
 
 @dataclass(frozen=True)
@@ -79,24 +81,64 @@ SOURCES: tuple[LongSource, ...] = (
 _STAGES = {"cqa": "final_product", "sm": "starting_material"}
 
 _CODE_INFO = """
-SELECT code,
+SELECT pivot_code AS code,
        bool_or(value_num IS NOT NULL) AS is_numeric,
-       mode(unit) AS unit
+       mode(unit ORDER BY unit) AS unit
 FROM {latest}
-GROUP BY code
-ORDER BY code
+GROUP BY pivot_code
+ORDER BY pivot_code
+"""
+
+
+# Ingestion converts known codes to their canonical unit; a code outside the vocabulary keeps
+# the unit it came in. Two CDMOs reporting a new assay in U/mL and mU/mL send different
+# measurements until the vocabulary says how to convert, so the values reported in a code's
+# less common unit become a column of their own ("ido [mU/mL]" -> ido_mu_ml), never mixed in.
+_SPLIT_BY_UNIT = """
+CREATE OR REPLACE TEMP TABLE {table} AS
+WITH keyed AS (
+    SELECT t.*, k.unit_key FROM {table} AS t LEFT JOIN lk_unit_keys AS k USING (unit)
+),
+main AS (
+    SELECT code, unit_key AS main_key FROM keyed
+    WHERE value_num IS NOT NULL AND unit_key IS NOT NULL
+    GROUP BY code, unit_key
+    QUALIFY row_number() OVER (PARTITION BY code ORDER BY count(*) DESC, unit_key) = 1
+)
+SELECT keyed.* EXCLUDE (unit_key, pivot_code),
+       CASE WHEN value_num IS NOT NULL AND unit_key <> main_key
+            THEN concat(code, ' [', unit, ']') ELSE code END AS pivot_code
+FROM keyed LEFT JOIN main USING (code)
 """
 
 
 def create_latest_table(conn: duckdb.DuckDBPyConnection, source: LongSource) -> str:
-    """Materialise the latest value per lot and code of `source` as a temp table; return its name."""
+    """Materialise the latest value per lot and code of `source` as a temp table; return its name.
+
+    Its `pivot_code` names the wide column each value goes to: the code, or the code and unit
+    for values in a less common unit of that code.
+    """
     table = f"lk_latest_{source.name}"
     params: dict[str, object] | None = None
     if source.name in _STAGES:
         params = {"stage": _STAGES[source.name]}
     elif source.name == "ip":
         params = {"summarised": list(SUMMARISED_MEASURES)}
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {source.latest_sql}", params)
+    conn.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS "
+        f"SELECT *, NULL::VARCHAR AS pivot_code FROM ({source.latest_sql})",
+        params,
+    )
+    units = [u for (u,) in conn.execute(f"SELECT DISTINCT unit FROM {table}").fetchall() if u]
+    keys = pl.DataFrame(
+        {"unit": units, "unit_key": [canonical_unit_key(u) for u in units]},
+        schema={"unit": pl.String, "unit_key": pl.String},
+    )
+    conn.register("lk_unit_keys", keys)
+    try:
+        conn.execute(_SPLIT_BY_UNIT.format(table=table))
+    finally:
+        conn.unregister("lk_unit_keys")
     return table
 
 
@@ -126,7 +168,7 @@ def create_lot_pivot(
     ]
     aggregates = [
         f"max({'value_num' if c.dtype == 'numeric' else 'value_text'}) "
-        f"FILTER (WHERE code = ?) AS {quote_ident(c.column)}"
+        f"FILTER (WHERE pivot_code = ?) AS {quote_ident(c.column)}"
         for c in columns
     ]
     wide = f"lk_wide_{source.name}"

@@ -225,3 +225,30 @@ def test_an_unknown_in_process_measure_becomes_its_end_of_culture_value(link, co
         "WHERE feature = 'in_process_last_confluence_pct'"
     ).fetchall()
     assert catalog == [("process_parameter", "in_process_timeseries:confluence_pct", "%")]
+
+
+def test_an_unknown_code_sent_in_two_units_is_never_mixed_in_one_column(link, conn):
+    frames = clean_frames()
+    _add_quality(
+        frames,
+        {
+            "lot_id": ["L1", "L2", "L4"],
+            "test_code": ["ido_activity"] * 3,
+            "result_num": [50.0, 45.0, 48000.0],
+            "unit": ["U/mL", "u/ml", "mU/mL"],
+        },
+    )
+
+    _, rows = link(frames)
+
+    by_lot = rows.unique("lot_id").select("lot_id", "ido_activity", "ido_activity_mu_ml")
+    assert sorted(by_lot.rows()) == [
+        ("L1", 50.0, None),
+        ("L2", 45.0, None),  # the same unit spelt otherwise is the same measurement
+        ("L4", None, 48000.0),
+    ]
+    units = conn.sql(
+        "SELECT feature, unit FROM linked.feature_catalog WHERE feature LIKE 'ido_activity%' "
+        "ORDER BY feature"
+    ).fetchall()
+    assert units == [("ido_activity", "U/mL"), ("ido_activity_mu_ml", "mU/mL")]
