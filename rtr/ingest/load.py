@@ -257,7 +257,7 @@ def _quarantine(conn: duckdb.DuckDBPyConnection, errors: pl.DataFrame, ctx: dict
         pl.lit(ctx["table"], pl.String).alias("table"),
         pl.lit(ctx["quarantined_at"]).alias("quarantined_at"),
     )
-    conn.register("_errors", frame)
+    conn.register("_errors", frame.__arrow_c_stream__())  # read once, as write_chunk's rows
     conn.execute(
         'INSERT INTO audit.quarantine SELECT load_id, delivery_id, file, "table", line, "column", '
         "value, rule, reason, quarantined_at FROM _errors"
