@@ -5,8 +5,9 @@ from pathlib import Path
 
 import polars as pl
 
-from rtr.adapters.sdtm_domains import map_ae, map_dm, map_ex, merge_same_day
+from rtr.adapters.sdtm_domains import map_ae, map_dm, merge_same_day
 from rtr.adapters.sdtm_ds import map_ds
+from rtr.adapters.sdtm_ex import map_ex
 from rtr.adapters.sdtm_read import Domain, read_domain
 from rtr.adapters.sdtm_rs import map_rs
 from rtr.adapters.sdtm_supp import account_supp
@@ -42,7 +43,11 @@ def read_sdtm(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[So
     if name == "DM":
         return [_table("subjects", map_dm(domain, supp), domain, path)]
     if name == "EX":
-        return [_table("infusions", map_ex(domain, supp), domain, path)]
+        infusions, other, notes = map_ex(domain, supp)
+        return [
+            SourceTable("infusions", infusions, path, domain.encoding, ("EX -> infusions", *notes)),
+            SourceTable(None, other, path, domain.encoding, tuple(notes)),
+        ]
     if name == "AE":
         kept, merged = merge_same_day(map_ae(domain, supp))
         note = f"AE: {merged.height} same-day AEs of one category merged into the worst-grade one"

@@ -1,4 +1,4 @@
-"""SDTM DM, EX and AE mapped onto the contract's subjects, infusions and adverse_events."""
+"""SDTM DM and AE mapped onto the contract's subjects and adverse_events (EX: ``sdtm_ex``)."""
 
 import polars as pl
 
@@ -7,9 +7,8 @@ from rtr.adapters.dates import iso_date
 from rtr.adapters.sdtm_read import Domain
 from rtr.adapters.sdtm_supp import pivot_onto
 from rtr.ingest.source import IMPUTED, LINE, REJECT_COLUMN, REJECT_REASON, REJECT_RULE, REJECT_VALUE
-from schemas.rules import AMBIGUOUS_DATE, UNKNOWN_UNIT
+from schemas.rules import AMBIGUOUS_DATE
 from schemas.tables import TABLES
-from schemas.vocabulary import canonical_unit_key
 
 
 def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -70,71 +69,6 @@ def map_dm(dm: Domain, supp: Domain | None) -> pl.DataFrame:
         *reject_when([]),
     )
     return finish(out, TABLES["subjects"].column_names)
-
-
-_CELL_FACTORS = {
-    "cells": 1.0,
-    "10^3cells": 1e3,
-    "10^6cells": 1e6,
-    "10^8cells": 1e8,
-    "10^9cells": 1e9,
-}
-
-
-def _unit_key(unit: pl.Expr) -> pl.Expr:
-    """Spelling-independent cell-dose unit: '10^6 CAR+ viable T cells/kg' -> '10^6cells/kg'."""
-    key = unit.map_elements(canonical_unit_key, return_dtype=pl.String)
-    for word in ("car+", "car-positive", "viable", "t-cells", "tcells"):
-        key = key.str.replace_all(word, "cells" if word.endswith("cells") else "", literal=True)
-    return key.str.replace_all("cellscells", "cells", literal=True)
-
-
-def map_ex(ex: Domain, supp: Domain | None) -> pl.DataFrame:
-    """EX (+ SUPPEX) -> infusions: EXLOT is the lot, EXDOSE/EXDOSU a total or per-kg cell dose."""
-    f = ensure(pivot_onto(ex.frame, supp, domain="EX"), "EXSTDTC", "EXLOT")
-    key = _unit_key(_col(f, "EXDOSU"))
-    per_kg = key.str.ends_with("/kg")
-    factor = key.str.replace("/kg$", "").replace_strict(
-        _CELL_FACTORS, default=None, return_dtype=pl.Float64
-    )
-    dose = _col(f, "EXDOSE").cast(pl.Float64, strict=False) * factor
-    start = iso_date("EXSTDTC", target="infusion_date")
-    sent_dose = _col(f, "EXDOSE").is_not_null()
-    out = f.with_columns(
-        pl.col("USUBJID").alias("subject_id"),
-        _col(f, "EXLOT").alias("lot_id"),
-        start.value.alias("infusion_date"),
-        pl.when(~per_kg).then(dose.cast(pl.String)).otherwise(None).alias("dose_total_cells"),
-        pl.when(per_kg)
-        .then(dose.cast(pl.String))
-        .otherwise(pl.col("dose_per_kg"))
-        .alias("dose_per_kg"),
-        start.note.alias(IMPUTED),
-        *reject_when(
-            [
-                (
-                    start.bad,
-                    AMBIGUOUS_DATE,
-                    "EXSTDTC is not an ISO 8601 date",
-                    "infusion_date",
-                    pl.col("EXSTDTC"),
-                ),
-                (
-                    sent_dose & factor.is_null(),
-                    UNKNOWN_UNIT,
-                    pl.lit("EXDOSU '")
-                    + _col(f, "EXDOSU").fill_null("")
-                    + "' is not a cell-dose unit (cells, 10^6 cells, 10^6 cells/kg...); "
-                    "a cell-therapy infusion needs its dose in cells",
-                    "dose_total_cells",
-                    pl.concat_str(
-                        [_col(f, "EXDOSE"), _col(f, "EXDOSU")], separator=" ", ignore_nulls=True
-                    ),
-                ),
-            ]
-        ),
-    )
-    return finish(out, TABLES["infusions"].column_names)
 
 
 # MedDRA preferred terms (any case) and the abbreviations investigators write as verbatim terms

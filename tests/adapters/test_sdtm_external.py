@@ -142,10 +142,14 @@ def test_dataset_json_domains_read_with_their_row_counts() -> None:
     assert counts == {"dm.json": 18, "ae.json": 74, "ex.json": 1583, "ds.json": 53, "rs.json": 375}
 
 
-def test_drug_doses_in_mg_are_quarantined_as_unknown_unit_not_dropped() -> None:
-    (ex,) = read_standard(DATASET_JSON / "ex.json", fmt="dataset_json")
-    assert ex.frame.height == 1583
-    assert ex.frame[REJECT_RULE].unique().to_list() == ["unknown_unit"]
+def test_a_small_molecule_ex_in_mg_gives_no_infusion_and_counts_its_records_in_a_note() -> None:
+    # The example study drug (ZANOMALINE, mg injections) is study treatment but no cell-therapy infusion:
+    # consumed and noted, not quarantined as if their unit were a sender's mistake.
+    infusions, other = read_standard(DATASET_JSON / "ex.json", fmt="dataset_json")
+    assert (infusions.table, infusions.frame.height) == ("infusions", 0)
+    assert other.table is None and other.frame.height == 1583
+    assert other.frame[REJECT_RULE].null_count() == 1583
+    assert any("ZANOMALINE (" in n for n in other.notes)
 
 
 def test_every_rejected_row_of_every_external_file_carries_a_reason() -> None:

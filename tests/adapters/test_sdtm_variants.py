@@ -285,3 +285,78 @@ def test_suppae_grade_fills_a_missing_aetoxgr(tmp_path: Path) -> None:
     )
     rows = got.query("SELECT ae_term, grade, grading_system FROM core.adverse_events ORDER BY 1")
     assert rows.rows() == [("CRS", 4, None), ("ICANS", 2, "ASTCT2019")]
+
+
+def _ex() -> pl.DataFrame:
+    rows = [
+        # USUBJID, EXSEQ, EXTRT, EXCAT, EXDOSE, EXDOSU, EXLOT, EXSTDTC
+        (
+            "S-001",
+            1,
+            "FLUDARABINE",
+            "LYMPHODEPLETING CHEMOTHERAPY",
+            30,
+            "mg/m2",
+            None,
+            "2024-02-15",
+        ),
+        (
+            "S-001",
+            2,
+            "CYCLOPHOSPHAMIDE",
+            "LYMPHODEPLETING CHEMOTHERAPY",
+            500,
+            "mg/m2",
+            None,
+            "2024-02-15",
+        ),
+        (
+            "S-001",
+            3,
+            "AXICABTAGENE CILOLEUCEL",
+            None,
+            2,
+            "10^6 CAR+ T cells/kg",
+            "LOT-1",
+            "2024-02-20",
+        ),
+        ("S-002", 1, "BENDAMUSTINE", None, 90, "mg/m2", None, "2024-02-27"),
+        ("S-002", 2, "CAR-T CELLS", None, 68, "mL", "LOT-2", "2024-03-01"),
+        ("S-003", 1, "CAR-T CELLS", None, 150, "x10^6 cells", "LOT-3", "2024-04-11"),
+    ]
+    c = list(zip(*rows, strict=True))
+    return pl.DataFrame(
+        {
+            "STUDYID": [STUDY] * len(rows),
+            "DOMAIN": ["EX"] * len(rows),
+            "USUBJID": c[0],
+            "EXSEQ": c[1],
+            "EXTRT": c[2],
+            "EXCAT": c[3],
+            "EXDOSE": c[4],
+            "EXDOSU": c[5],
+            "EXLOT": c[6],
+            "EXSTDTC": c[7],
+        }
+    )
+
+
+def test_ex_with_lymphodepleting_chemotherapy_gives_one_infusion_per_car_t_record_and_the_regimen(
+    tmp_path: Path,
+) -> None:
+    got = ingest_files(tmp_path, {"ex.csv": csv_text(_ex())})
+    rows = got.rows(
+        "SELECT subject_id, lot_id, dose_per_kg, dose_total_cells, lymphodepletion "
+        "FROM core.infusions ORDER BY 1"
+    )
+    assert rows == [
+        ("S-001", "LOT-1", 2e6, None, "flu_cy"),
+        ("S-003", "LOT-3", None, 1.5e8, None),
+    ]
+    # The CAR-T dose in mL is a real data error: quarantined, not silently dropped.
+    q = got.rows('SELECT line, "column", rule FROM audit.quarantine')
+    assert q == [(6, "dose_total_cells", "unknown_unit")]
+    r = got.result("ex.csv")
+    assert (r.rows_read, r.rows_accepted, r.rows_quarantined) == (6, 5, 1)
+    notes = got.rows("SELECT notes FROM audit.loads")[0][0]
+    assert "BENDAMUSTINE (1)" in notes
