@@ -5,6 +5,7 @@ from datetime import date
 from typing import Any
 
 from rtr.adapters.fhir_ae import adverse_event, condition_event
+from rtr.adapters.fhir_medication import car_t_administration
 from rtr.adapters.fhir_read import codes, concept_text, first_date, ref_id
 from rtr.adapters.response_terms import criteria_of, map_category
 
@@ -94,6 +95,8 @@ def classify(resource: Row, context: list[Row]) -> tuple[str | None, Row | None,
             },
             None,
         )
+    if kind == "MedicationAdministration":
+        return car_t_administration(resource, subject, context)
     return None, None, str(kind)
 
 
@@ -238,10 +241,12 @@ def _factor(unit: str, units: dict[str, float], default: str) -> float | None:
 def infusion_starts(context: list[Row]) -> dict[str, str]:
     """First CAR-T infusion date (YYYY-MM-DD) per patient among the delivery's Procedures."""
     starts: dict[str, str] = {}
+    # An administration names its product through a Medication; nothing else is needed here.
+    medications = [r for r in context if r.get("resourceType") == "Medication"]
     for r in context:
-        if r.get("resourceType") != "Procedure":
+        if r.get("resourceType") not in ("Procedure", "MedicationAdministration"):
             continue
-        table, row, _ = classify(r, [])
+        table, row, _ = classify(r, medications)
         if table == "infusions" and row and row["subject_id"] and row["infusion_date"]:
             subject = row["subject_id"]
             starts[subject] = min(starts.get(subject, "9999"), row["infusion_date"][:10])

@@ -386,3 +386,58 @@ def test_an_unknown_resource_type_alone_is_noted_not_refused(tmp_path: Path) -> 
     assert (r.outcome, r.rows_read) == ("accepted", 0)
     notes = got.rows("SELECT notes FROM audit.loads")[0][0]
     assert "FooBarWidget (1)" in notes
+
+
+def test_an_ehr_car_t_medication_administration_is_an_infusion_with_the_medication_batch_as_lot(
+    tmp_path: Path,
+) -> None:
+    patient = _patient(id="p-9")
+    medication = {
+        "resourceType": "Medication",
+        "id": "med-1",
+        "code": {
+            "coding": [
+                {
+                    "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                    "code": "1992467",
+                    "display": "axicabtagene ciloleucel",
+                }
+            ]
+        },
+        "batch": {"lotNumber": "YES-LOT-314", "expirationDate": "2025-01-01"},
+    }
+    given = {
+        "resourceType": "MedicationAdministration",
+        "id": "ma-1",
+        "status": "completed",
+        "medicationReference": {"reference": "Medication/med-1"},
+        "subject": {"reference": "Patient/p-9"},
+        "effectivePeriod": {
+            "start": "2024-03-05T14:00:00-05:00",
+            "end": "2024-03-05T14:30:00-05:00",
+        },
+    }
+    chemo = {
+        "resourceType": "MedicationAdministration",
+        "id": "ma-2",
+        "status": "completed",
+        "medicationCodeableConcept": {"text": "fludarabine 30 mg/m2"},
+        "subject": {"reference": "Patient/p-9"},
+        "effectiveDateTime": "2024-03-01",
+    }
+    not_done = given | {
+        "id": "ma-3",
+        "status": "not-done",
+        "effectivePeriod": {"start": "2024-03-04"},
+    }
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": r} for r in (patient, medication, given, chemo, not_done)],
+    }
+    got = ingest_files(tmp_path, {"ehr.json": json.dumps(bundle)})
+    assert got.rows("SELECT subject_id, lot_id, infusion_date::VARCHAR FROM core.infusions") == [
+        ("p-9", "YES-LOT-314", "2024-03-05")
+    ]
+    assert got.rows("SELECT age_years FROM core.subjects") == [(65,)]
+    assert got.stored(PLANTED) == []
