@@ -1,6 +1,6 @@
 """Feature matrix: which features are analysed, how they are encoded and standardised."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ class Term:
     scale: float  # the SD a per-SD effect refers to (1.0 otherwise)
     reference: str | None = None  # reference level of a categorical
     transform: str | None = None  # "log" when the per-SD effect is on the log scale
+    aliases: tuple[str, ...] = ()  # terms of other features identical to this one in the data
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,61 @@ def build_design(frame: pl.DataFrame, catalog: pl.DataFrame, cfg: AnalysisConfig
         # Unknown timing counts as not known at release: leakage is the worse error.
         known[name] = row.get("known_at_release") is True
     x = np.column_stack(blocks) if blocks else np.empty((n, 0))
-    return Design(x=x.astype(float), terms=terms, known_at_release=known, skipped=skipped)
+    x, terms, aliased = _merge_aliases(x.astype(float), terms)
+    skipped += [
+        Skip(None, "findings", f"identical to {kept} in these data: reported as {kept}", n, None, f)
+        for f, kept in aliased.items()
+    ]
+    known = {f: v for f, v in known.items() if f not in aliased}
+    return Design(x=x, terms=terms, known_at_release=known, skipped=skipped)
+
+
+def _merge_aliases(x: Array, terms: list[Term]) -> tuple[Array, list[Term], dict[str, str]]:
+    """Report features whose every column equals an earlier feature's column once, under that one.
+
+    A CDMO whose only sites use one activation reagent and one bioreactor makes site, reagent
+    and bioreactor the same column: three 'findings' would be one association that the data
+    cannot attribute, counted three times against the false discovery rate.
+    """
+    aliased: dict[str, str] = {}  # dropped feature -> the term it is reported as
+    alias_of: dict[int, list[str]] = {}  # kept column -> names of identical dropped terms
+    features = list(dict.fromkeys(t.feature for t in terms))
+    for feature in features:
+        cols = [i for i, t in enumerate(terms) if t.feature == feature]
+        kept = [
+            i for i, t in enumerate(terms)
+            if t.feature not in aliased and t.feature != feature and i < cols[0]
+        ]  # fmt: skip
+        matches = []
+        for c in cols:
+            same = next(
+                (
+                    k
+                    for k in kept
+                    if terms[k].kind == terms[c].kind
+                    and np.array_equal(x[:, k], x[:, c], equal_nan=True)
+                ),
+                None,
+            )
+            matches.append(same)
+        if all(m is not None for m in matches):
+            for c, m in zip(cols, matches, strict=True):
+                assert m is not None
+                alias_of.setdefault(m, []).append(terms[c].name)
+            aliased[feature] = terms[matches[0]].name  # type: ignore[index]
+    keep = [i for i, t in enumerate(terms) if t.feature not in aliased]
+    # A level may equal a level of a feature that stays (the allogeneic product is the only one
+    # made at its CDMO): both are reported, each naming the other.
+    for i in keep:
+        for j in keep:
+            if (
+                i != j
+                and terms[i].kind == terms[j].kind
+                and np.array_equal(x[:, i], x[:, j], equal_nan=True)
+            ):
+                alias_of.setdefault(i, []).append(terms[j].name)
+    merged = [replace(terms[i], aliases=tuple(alias_of.get(i, ()))) for i in keep]
+    return x[:, keep], merged, aliased
 
 
 def impute_columns(x: Array) -> tuple[Array, list[int]]:

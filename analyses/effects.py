@@ -35,6 +35,7 @@ FINDINGS_SCHEMA = {
     "sd": pl.Float64,
     "transform": pl.String,
     "reference_level": pl.String,
+    "aliases": pl.String,
     "method": pl.String,
     "is_supported": pl.Boolean,
     "run_id": pl.String,
@@ -180,6 +181,7 @@ def estimate_effects(
                         "sd": term.scale if term.measure == "per_sd" else None,
                         "transform": term.transform,
                         "reference_level": term.reference,
+                        "aliases": "; ".join(term.aliases) or None,
                         "method": method,
                         "run_id": run_id,
                     }

@@ -39,6 +39,7 @@ _PUBLISHED = {
     "peak_expansion_copies_per_ug": "Peak CAR transgene copies per ug DNA (post-infusion, never a predictor)",
     "outcome": "Outcome analysed (cr, orr, crs_grade3plus, icans_grade3plus, pfs, os)",
     "feature": "Feature (code or column name; categorical level as name=level)",
+    "aliases": "Other features identical to this one in the data: their effects cannot be told apart",
     "feature_kind": "Kind of feature (patient, treatment, process_parameter, cqa, ...)",
     "effect_measure": "Effect measure (e.g. odds_ratio_per_sd, hazard_ratio_per_sd)",
     "estimate": "Point estimate",

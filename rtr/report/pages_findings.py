@@ -9,7 +9,7 @@ from rtr.report.render import PageWriter, table_view
 from rtr.report.warehouse import WarehouseSnapshot
 
 OUTCOME_ORDER = ["cr", "orr", "crs_grade3plus", "icans_grade3plus", "pfs", "os"]
-FINDING_COLUMNS = ["feature", "feature_kind", "adjustment", "effect_measure", "estimate", "ci_low",
+FINDING_COLUMNS = ["feature", "aliases", "feature_kind", "adjustment", "effect_measure", "estimate", "ci_low",
                    "ci_high", "p_value", "q_value", "n", "events", "is_supported", "adjusted_for",
                    "method"]  # fmt: skip
 TOP = 20  # strongest adjusted effects drawn per outcome; the rest are one click (and one download) away

@@ -68,15 +68,13 @@ def study(truth_catalog: Any) -> list[tuple[Any, pl.DataFrame]]:
 
 
 def _supported(adjusted: pl.DataFrame) -> set[tuple[str, str]]:
-    return set(
-        zip(
-            *adjusted.filter(pl.col("is_supported"))
-            .select("outcome", "feature")
-            .to_dict()
-            .values(),
-            strict=True,
-        )
-    )
+    """(outcome, feature) pairs supported, including features reported under an identical one."""
+    rows = adjusted.filter(pl.col("is_supported")).select("outcome", "feature", "aliases")
+    out = set()
+    for outcome, feature, aliases in rows.iter_rows():
+        for name in [feature, *(aliases.split("; ") if aliases else [])]:
+            out.add((outcome, name))
+    return out
 
 
 def _finding(adjusted: pl.DataFrame, planted: Any) -> tuple[float, float]:
@@ -88,7 +86,10 @@ def _finding(adjusted: pl.DataFrame, planted: Any) -> tuple[float, float]:
     rows = adjusted.filter(
         (pl.col("outcome") == planted.outcome) & (pl.col("adjustment") == "adjusted")
     )
-    row = rows.filter(pl.col("feature") == planted.feature)
+    row = rows.filter(
+        (pl.col("feature") == planted.feature)
+        | pl.col("aliases").str.split("; ").list.contains(planted.feature)
+    )
     sign = 1.0
     if row.is_empty() and planted.reference is not None:
         column, level = planted.feature.split("=")

@@ -89,3 +89,43 @@ def test_booleans_are_one_column_named_by_the_feature() -> None:
 def test_only_first_infusions_are_analysed() -> None:
     data = pl.DataFrame({"subject_id": ["a", "a", "b"], "is_first_infusion": [True, False, True]})
     assert first_infusions(data)["subject_id"].to_list() == ["a", "b"]
+
+
+def test_features_identical_in_the_data_are_reported_once_with_their_aliases() -> None:
+    # One CDMO uses TransAct in a WAVE bioreactor, the other beads in G-Rex: site, reagent and
+    # bioreactor are one column; the out-of-spec flag and the disposition level are another.
+    west = np.arange(60) % 2 == 0
+    oos = np.arange(60) % 7 == 0
+    data = pl.DataFrame(
+        {
+            "manufacturing_site_id": np.where(west, "WEST", "EAST"),
+            "activation_reagent": np.where(west, "transact", "beads"),
+            "bioreactor_type": np.where(west, "wave", "g_rex"),
+            "lymphodepletion": np.where(west, "flu_cy", "bendamustine"),  # treatment: not merged
+            "is_out_of_spec": oos,
+            "disposition": np.where(oos, "released_out_of_spec", "released"),
+        }
+    )
+    catalog = _catalog(
+        [
+            ("manufacturing_site_id", "process_parameter", "categorical"),
+            ("activation_reagent", "process_parameter", "categorical"),
+            ("bioreactor_type", "process_parameter", "categorical"),
+            ("lymphodepletion", "treatment", "categorical"),
+            ("is_out_of_spec", "cqa", "boolean"),
+            ("disposition", "cqa", "categorical"),
+        ]
+    )
+    design = build_design(data, catalog, CFG)
+    assert design.features == ["manufacturing_site_id", "lymphodepletion", "is_out_of_spec"]
+    site = next(t for t in design.terms if t.feature == "manufacturing_site_id")
+    reagent_level = "activation_reagent=" + ("beads" if site.name.endswith("EAST") else "transact")
+    assert reagent_level in site.aliases and len(site.aliases) == 2
+    oos_term = next(t for t in design.terms if t.feature == "is_out_of_spec")
+    assert oos_term.aliases == ("disposition=released_out_of_spec",)
+    reasons = {s.feature: s.reason for s in design.skipped}
+    assert (
+        reasons["disposition"]
+        == "identical to is_out_of_spec in these data: reported as is_out_of_spec"
+    )
+    assert design.x.shape[1] == 3

@@ -150,3 +150,31 @@ def test_a_feature_measured_for_one_product_only_gets_an_adjusted_estimate() -> 
     assert adjusted["adjusted_for"][0].startswith("prognostic_score(indication")
     assert np.isfinite(adjusted["estimate"][0]) and np.isfinite(adjusted["ci_high"][0])
     assert not [s for s in skips if s.feature == "residual_ipsc_pct"]
+
+
+def test_a_finding_names_the_features_identical_to_it_instead_of_repeating_them() -> None:
+    rng = np.random.default_rng(4)
+    west = rng.uniform(size=300) < 0.5
+    data = pl.DataFrame(
+        {
+            "manufacturing_site_id": np.where(west, "WEST", "EAST"),
+            "activation_reagent": np.where(west, "transact", "beads"),
+            "age_years": rng.normal(60, 10, 300),
+            "cr": rng.uniform(size=300) < np.where(west, 0.3, 0.6),
+        }
+    )
+    kinds = {"manufacturing_site_id": "process_parameter", "activation_reagent": "process_parameter",
+             "age_years": "patient"}  # fmt: skip
+    catalog = pl.DataFrame(
+        {"feature": list(kinds), "feature_kind": list(kinds.values()), "source": "t",
+         "dtype": ["categorical", "categorical", "numeric"], "unit": None, "known_at_release": True},
+        schema_overrides={"unit": pl.String},
+    )  # fmt: skip
+    design = build_design(data, catalog, CFG)
+    cr = available_outcomes(data)[0][0]
+    found, _ = estimate_effects(design, cr, groups=None, cfg=CFG, seed=1, run_id="t")
+    assert not found["feature"].str.starts_with("activation_reagent").any()
+    site = found.filter(pl.col("feature").str.starts_with("manufacturing_site_id="))
+    assert site.height == 2  # unadjusted and adjusted
+    assert site["aliases"].str.starts_with("activation_reagent=").all()
+    assert site.filter(pl.col("adjustment") == "adjusted")["is_supported"][0]
