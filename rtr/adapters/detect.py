@@ -31,7 +31,10 @@ def detect_format(path: Path) -> str:
     if stem in CONTRACT_TABLES and suffix in (".csv", ".parquet", ".xlsx"):
         return "canonical"
     head = _head(path)
-    if suffix == ".xpt" or head.startswith(b"HEADER RECORD*******LIBRARY HEADER RECORD"):
+    # SAS XPORT v5 starts "LIBRARY HEADER RECORD", v8/v9 "LIBV8   HEADER RECORD".
+    if suffix == ".xpt" or head.startswith(
+        (b"HEADER RECORD*******LIBRARY HEADER RECORD", b"HEADER RECORD*******LIBV8   HEADER RECORD")
+    ):
         return "sdtm_xpt"
     if _matches_profile(path):
         return "profile"
@@ -55,7 +58,8 @@ def detect_format(path: Path) -> str:
     if suffix == ".xml":
         return "define_xml" if "<ODM" in text and "def:" in text else "other"
     if suffix == ".csv":
-        header = {h.strip().strip('"').upper() for h in text.split("\n", 1)[0].split(",")}
+        first = text.split("\n", 1)[0]
+        header = {h.strip().strip('"').upper() for h in first.split(csv_separator(first))}
         if "STUDYID" in header and "USUBJID" in header and header & {"DOMAIN", "RDOMAIN"}:
             return "sdtm_csv"
     return "other"
@@ -86,3 +90,13 @@ def _matches_profile(path: Path) -> bool:
     except (OSError, ValueError, json.JSONDecodeError):
         return False
     return profile is not None and profile.matches(path)
+
+
+def csv_separator(header_line: str) -> str:
+    """The separator of a CSV header line: ',' unless ';' or a tab clearly splits it instead.
+
+    Excel in a decimal-comma locale (much of Europe) writes ';'-separated "CSV".
+    """
+    counts = {sep: header_line.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] > counts[","] else ","

@@ -60,8 +60,13 @@ def map_dm(dm: Domain, supp: Domain | None) -> pl.DataFrame:
     out = f.with_columns(
         pl.col("USUBJID").alias("subject_id"),
         _col(f, "SITEID").alias("site_id"),
+        # CDISC CT is F/M/U/UNDIFFERENTIATED; EDC exports also spell them out.
         pl.when(sex.is_in(["UNDIFFERENTIATED", "UNKNOWN"]))
         .then(pl.lit("U"))
+        .when(sex == "FEMALE")
+        .then(pl.lit("F"))
+        .when(sex == "MALE")
+        .then(pl.lit("M"))
         .otherwise(sex)
         .alias("sex"),
         age_years.cast(pl.String).alias("age_years"),

@@ -10,6 +10,7 @@ import polars as pl
 import pyreadstat
 
 from rtr.adapters.common import blank_to_null
+from rtr.adapters.detect import csv_separator
 from rtr.adapters.encoding import decode_bytes
 from rtr.ingest.source import LINE, RefusedFile
 from schemas.rules import UNDECODABLE, UNREADABLE
@@ -113,7 +114,12 @@ def _read_csv(path: Path) -> tuple[pl.DataFrame, str, str | None]:
     text, encoding = decode_bytes(path.read_bytes(), source=path)
     try:
         # R (pharmaversesdtm) writes missing values as NA.
-        frame = pl.read_csv(io.StringIO(text), infer_schema=False, null_values=["NA", ""])
+        frame = pl.read_csv(
+            io.StringIO(text),
+            infer_schema=False,
+            null_values=["NA", ""],
+            separator=csv_separator(text.split("\n", 1)[0]),
+        )
     except pl.exceptions.PolarsError as exc:
         raise RefusedFile(UNREADABLE, f"{path.name} is not a readable CSV ({exc})") from exc
     return frame, encoding, None

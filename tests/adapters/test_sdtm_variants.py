@@ -360,3 +360,23 @@ def test_ex_with_lymphodepleting_chemotherapy_gives_one_infusion_per_car_t_recor
     assert (r.rows_read, r.rows_accepted, r.rows_quarantined) == (6, 5, 1)
     notes = got.rows("SELECT notes FROM audit.loads")[0][0]
     assert "BENDAMUSTINE (1)" in notes
+
+
+def test_a_semicolon_separated_sdtm_csv_with_long_sex_names_is_read(tmp_path: Path) -> None:
+    # European exports (Excel "CSV" in a decimal-comma locale) separate with ';'.
+    dm = _dm().with_columns(pl.col("SEX").replace({"F": "Female", "M": "MALE"}))
+    got = ingest_files(tmp_path, {"dm.csv": dm.write_csv(separator=";")})
+    assert got.result("dm.csv").outcome == "accepted"
+    assert sorted(got.rows("SELECT subject_id, sex FROM core.subjects")) == [
+        ("S-001", "F"),
+        ("S-002", "M"),
+        ("S-003", "M"),
+    ]
+
+
+def test_a_misnamed_xport_v8_file_is_recognised_by_its_header(tmp_path: Path) -> None:
+    from rtr.adapters import detect_format
+
+    path = tmp_path / "dm.dat"
+    path.write_bytes(xpt_bytes(_dm(), tmp_path, "dm", version=8))
+    assert detect_format(path) == "sdtm_xpt"
