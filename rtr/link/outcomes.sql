@@ -5,6 +5,20 @@ CREATE OR REPLACE TEMP TABLE lk_outcomes AS
 WITH ev AS (
     SELECT subject_id, infusion_date, first_infusion_date, next_infusion_date FROM lk_events
 ),
+-- Toxicity is known only where the treating site reports adverse events at all. A site that
+-- sends none (a registry without AE collection, a product whose trial does not grade CRS)
+-- has unknown toxicity, not "grade 0"; a site that sends some has grade 0 for patients
+-- without CRS/ICANS, as in a trial with complete AE collection.
+ae_sites AS (
+    SELECT DISTINCT s.site_id
+    FROM src_adverse_events AS ae JOIN lk_subjects AS s ON s.subject_id = ae.subject_id
+),
+assessed AS (
+    SELECT ev.subject_id, ev.infusion_date,
+           s.site_id IN (SELECT site_id FROM ae_sites)
+           OR ev.subject_id IN (SELECT subject_id FROM src_adverse_events) AS tox_assessed
+    FROM ev LEFT JOIN lk_subjects AS s ON s.subject_id = ev.subject_id
+),
 -- Criteria-specific categories (Lugano PET: CMR/PMR/NMR/PMD; IMWG: sCR/VGPR/MR; iwCLL: CRi/PR-L)
 -- map onto CR/PR/SD/PD; ingestion already does this, it is repeated here defensively.
 resp AS (
@@ -71,10 +85,14 @@ SELECT ev.subject_id, ev.infusion_date,
        bor.best_overall_response,
        bor.best_overall_response = 'CR' AS cr,
        bor.best_overall_response IN ('CR', 'PR') AS orr,
-       coalesce(tox.worst_crs_grade, 0) AS worst_crs_grade,
-       coalesce(tox.worst_icans_grade, 0) AS worst_icans_grade,
-       coalesce(tox.worst_crs_grade, 0) >= 3 AS crs_grade3plus,
-       coalesce(tox.worst_icans_grade, 0) >= 3 AS icans_grade3plus,
+       CASE WHEN assessed.tox_assessed THEN coalesce(tox.worst_crs_grade, 0) END
+           AS worst_crs_grade,
+       CASE WHEN assessed.tox_assessed THEN coalesce(tox.worst_icans_grade, 0) END
+           AS worst_icans_grade,
+       CASE WHEN assessed.tox_assessed THEN coalesce(tox.worst_crs_grade, 0) >= 3 END
+           AS crs_grade3plus,
+       CASE WHEN assessed.tox_assessed THEN coalesce(tox.worst_icans_grade, 0) >= 3 END
+           AS icans_grade3plus,
        -- A negative time (last contact before infusion) is a data error, not a survival time.
        CASE WHEN coalesce(surv.pfs_event_date, surv.last_known_alive_date) >= ev.infusion_date
             THEN coalesce(surv.pfs_event_date, surv.last_known_alive_date) - ev.infusion_date
@@ -93,5 +111,6 @@ SELECT ev.subject_id, ev.infusion_date,
 FROM ev
 LEFT JOIN bor USING (subject_id, infusion_date)
 LEFT JOIN tox USING (subject_id, infusion_date)
+LEFT JOIN assessed USING (subject_id, infusion_date)
 LEFT JOIN pk USING (subject_id, infusion_date)
 LEFT JOIN surv USING (subject_id, infusion_date);

@@ -93,3 +93,19 @@ def test_outcomes_follow_response_toxicity_and_survival_rules(link):
         False,
         False,
     )
+
+
+def test_toxicity_is_unknown_where_the_site_reports_no_adverse_events(link):
+    # H1 reports adverse events (S1 CRS, S2 ICANS): a patient there without CRS has grade 0.
+    # H2 and H3 send none at all: their toxicity was not reported, so it is unknown, not 0.
+    frames = clean_frames()
+    frames["adverse_events"] = frames["adverse_events"].filter(pl.col("subject_id") == "S1")
+    _, rows = link(frames)
+    by = {r["subject_id"]: r for r in rows.iter_rows(named=True)}
+    assert (by["S2"]["worst_crs_grade"], by["S2"]["crs_grade3plus"]) == (0, False)
+    assert (by["S2"]["worst_icans_grade"], by["S2"]["icans_grade3plus"]) == (0, False)
+    for subject in ("S3", "S4", "S5"):
+        row = by[subject]
+        assert row["worst_crs_grade"] is None and row["crs_grade3plus"] is None, subject
+        assert row["worst_icans_grade"] is None and row["icans_grade3plus"] is None, subject
+        assert row["best_overall_response"] is not None  # response is still known
