@@ -21,8 +21,16 @@ from rtr.adapters.dates import iso_date
 from rtr.adapters.fhir_follow_up import follow_up_frame
 from rtr.adapters.fhir_map import classify, patient_rows
 from rtr.adapters.fhir_read import delivery_resources, load_resources
-from rtr.ingest.source import IMPUTED, LINE, SourceTable
-from schemas.rules import AMBIGUOUS_DATE
+from rtr.ingest.source import (
+    IMPUTED,
+    LINE,
+    REJECT_COLUMN,
+    REJECT_REASON,
+    REJECT_RULE,
+    REJECT_VALUE,
+    SourceTable,
+)
+from schemas.rules import AMBIGUOUS_DATE, INVALID_TYPE
 from schemas.tables import TABLES
 
 _DATE_COLUMNS = {
@@ -41,11 +49,18 @@ def read_fhir(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[So
     context = delivery_resources(path, siblings)
     rows: dict[str | None, list[dict[str, Any]]] = {}
     ignored: Counter[str] = Counter()
+    malformed: list[dict[str, Any]] = []
     for locator, resource in loaded.resources:
         kind = resource.get("resourceType", "?")
         if kind == "Patient":
             continue
-        table, row, why = classify(resource, context)
+        try:
+            table, row, why = classify(resource, context)
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:
+            # One malformed resource (a string where R4 has an object) is that resource's
+            # problem: quarantined with its locator, the rest of the file still loads.
+            malformed.append(_malformed(locator, str(kind), exc))
+            continue
         if row is None:
             ignored[why or kind] += 1
             continue
@@ -70,6 +85,8 @@ def read_fhir(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[So
         SourceTable(table, _frame(table, found), path, loaded.encoding, tuple(notes))
         for table, found in rows.items()
     ]
+    if malformed:
+        out.append(SourceTable(None, pl.DataFrame(malformed), path, loaded.encoding, tuple(notes)))
     if follow_up is not None and follow_up.height:
         out.append(SourceTable("follow_up", follow_up, path, loaded.encoding, tuple(follow_notes)))
     if not out:
@@ -79,6 +96,17 @@ def read_fhir(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[So
             )
         ]
     return out
+
+
+def _malformed(locator: int, kind: str, exc: Exception) -> dict[str, Any]:
+    return {
+        LINE: locator,
+        REJECT_RULE: INVALID_TYPE,
+        REJECT_REASON: f"{kind} has an element of a shape FHIR R4 does not allow "
+        f"({type(exc).__name__}: {exc}); send it as valid FHIR R4",
+        REJECT_COLUMN: kind,
+        REJECT_VALUE: None,
+    }
 
 
 def _frame(table: str | None, rows: list[dict[str, Any]]) -> pl.DataFrame:

@@ -12,7 +12,8 @@ from rtr.adapters.sdtm_read import Domain, read_domain
 from rtr.adapters.sdtm_rs import map_rs
 from rtr.adapters.sdtm_supp import account_supp
 from rtr.adapters.siblings import find_domain
-from rtr.ingest.source import LINE, SourceTable
+from rtr.ingest.source import LINE, RefusedFile, SourceTable
+from schemas.rules import MISSING_REQUIRED_COLUMN
 
 MAPPED = {
     "DM": "subjects",
@@ -30,6 +31,7 @@ def read_sdtm(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[So
     name = domain.name
     if domain.frame.height == 0:
         return [_unmapped(domain, path, f"{name}: the dataset holds no records; nothing to load")]
+    _require(domain, path)
     if name.startswith("SUPP"):
         parent = name.removeprefix("SUPP")
         if parent not in MAPPED:
@@ -66,6 +68,21 @@ def read_sdtm(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[So
             domain, path, f"{name}: {domain.frame.height} records; rtr has no table for SDTM {name}"
         )
     ]
+
+
+def _require(domain: Domain, path: Path) -> None:
+    """Refuse a mapped dataset that lacks the variables every record is located by."""
+    parent = domain.name.removeprefix("SUPP")
+    if parent not in MAPPED:
+        return
+    needed = ["USUBJID", "QNAM", "QVAL"] if domain.name.startswith("SUPP") else ["USUBJID"]
+    missing = [v for v in needed if v not in domain.frame.columns]
+    if missing:
+        raise RefusedFile(
+            MISSING_REQUIRED_COLUMN,
+            f"{path.name} ({domain.name}) has no {', '.join(missing)}; SDTM requires it in "
+            "every record (the pseudonymised subject id), add it and re-send",
+        )
 
 
 def _table(table: str, frame: pl.DataFrame, domain: Domain, path: Path) -> SourceTable:

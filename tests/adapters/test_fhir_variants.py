@@ -441,3 +441,51 @@ def test_an_ehr_car_t_medication_administration_is_an_infusion_with_the_medicati
     ]
     assert got.rows("SELECT age_years FROM core.subjects") == [(65,)]
     assert got.stored(PLANTED) == []
+
+
+def test_resources_of_unexpected_shapes_are_judged_without_crashing_the_run(tmp_path: Path) -> None:
+    odd = [
+        {
+            "resourceType": "Patient",
+            "id": "x1",
+            "identifier": {"value": "MRN-778899"},
+            "name": "Oyelaran",
+        },
+        {"resourceType": "Observation", "code": [{"text": "response"}], "subject": "Patient/x1"},
+        {
+            "resourceType": "Procedure",
+            "code": {"text": "CAR-T infusion"},
+            "subject": {"reference": "Patient/x1"},
+            "performedDateTime": 20240101,
+        },
+        {
+            "resourceType": "Observation",
+            "code": {"coding": [{"code": "29463-7"}]},
+            "subject": {"reference": "Patient/x1"},
+            "valueQuantity": {"value": "80", "unit": "kg"},
+        },
+        {
+            "resourceType": "Condition",
+            "code": {"text": "CRS"},
+            "subject": {"reference": "Patient/x1"},
+            "stage": {"summary": "grade 2"},
+            "extension": "grade",
+        },
+    ]
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": r} for r in odd] + ["junk", {"resource": 3}],
+    }
+    got = ingest_files(
+        tmp_path,
+        {"odd.json": json.dumps(bundle), "odd.ndjson": "\n".join(json.dumps(r) for r in odd)},
+    )
+    assert {r.outcome for r in got.results.values()} == {"partially_accepted"}
+    # The malformed Condition is quarantined with its locator (bundle entry 6, NDJSON line 5).
+    bad = got.rows("SELECT file, line, rule FROM audit.quarantine WHERE \"column\" = 'Condition'")
+    assert sorted(bad) == [
+        ("clinical/d1/odd.json", 6, "invalid_type"),
+        ("clinical/d1/odd.ndjson", 5, "invalid_type"),
+    ]
+    assert got.stored(["MRN-778899", "Oyelaran"]) == []

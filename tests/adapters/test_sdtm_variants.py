@@ -380,3 +380,10 @@ def test_a_misnamed_xport_v8_file_is_recognised_by_its_header(tmp_path: Path) ->
     path = tmp_path / "dm.dat"
     path.write_bytes(xpt_bytes(_dm(), tmp_path, "dm", version=8))
     assert detect_format(path) == "sdtm_xpt"
+
+
+def test_a_mapped_domain_without_usubjid_is_refused_naming_the_variable(tmp_path: Path) -> None:
+    got = ingest_files(tmp_path, {"dm.json": dataset_json_11(_dm().drop("USUBJID"), "DM")})
+    r = got.result("dm.json")
+    assert (r.outcome, r.rule) == ("refused", "missing_required_column")
+    assert "USUBJID" in (r.reason or "")
