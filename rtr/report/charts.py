@@ -1,5 +1,7 @@
 """Cohort-level charts: Altair specs rendered to static inline SVG at build time (no JavaScript, no CDN)."""
 
+import re
+
 import altair as alt
 import polars as pl
 import vl_convert as vlc
@@ -7,11 +9,27 @@ import vl_convert as vlc
 _RATIO_MEASURES = ("ratio",)  # odds/hazard ratios are read on a log scale around 1
 
 
+# A mark Vega describes for screen readers (aria-label) and writes as an empty element.
+_DESCRIBED_MARK = re.compile(r'<(path|rect|line|circle|text)( aria-label="([^"]*)"[^>]*?)/>')
+_LONG_NUMBER = re.compile(r"-?\d+\.\d{4,}(?:e-?\d+)?")
+
+
+def _tooltip(match: re.Match[str]) -> str:
+    tag, attrs, label = match.groups()
+    short = _LONG_NUMBER.sub(lambda m: f"{float(m.group()):.3g}", label)
+    return f"<{tag}{attrs}><title>{short}</title></{tag}>"
+
+
 def to_svg(chart: alt.TopLevelMixin) -> str:
-    """The chart as an SVG element that works from file:// with no network."""
+    """The chart as an SVG element that works from file:// with no network.
+
+    Each data mark carries its values as an SVG <title>, which browsers show on hover: the
+    point's estimate, CI, q and n, with no script.
+    """
     svg = vlc.vegalite_to_svg(chart.to_dict())
     start = svg.find("<svg")
-    return svg[start:] if start > 0 else svg
+    svg = svg[start:] if start > 0 else svg
+    return _DESCRIBED_MARK.sub(_tooltip, svg)
 
 
 def forest_plot(findings: pl.DataFrame, *, title: str) -> str:
