@@ -227,6 +227,7 @@ def top_findings(findings: pl.DataFrame, n: int = 3) -> pl.DataFrame:
         .select(
             "outcome",
             "feature",
+            *[c for c in ("aliases",) if c in findings.columns],
             "feature_kind",
             "effect_measure",
             "estimate",

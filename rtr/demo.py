@@ -91,3 +91,6 @@ def _print_findings(
                 f"    {r['feature']:<40} {r['effect_measure']:<22} {r['estimate']:>6.2f} "
                 f"[{r['ci_low']:.2f}, {r['ci_high']:.2f}]  q={r['q_value']:.3g}  n={r['n']}"
             )
+            if r.get("aliases"):
+                # The data cannot tell these apart from the feature: say so where it is read.
+                print(f"      same as {r['aliases']} in these data")

@@ -28,7 +28,7 @@ def settings(tmp_path: Path) -> Settings:
             _finding("cr", "viability_pct", 1.02, 0.91, False),
             _finding("crs_grade3plus", "cd8_pct", 1.4567, 0.0456, True),
         ]
-    )
+    ).with_columns(aliases=pl.Series([None, None, "cd8_count; cd8_share"], dtype=pl.String))
     detectable = pl.DataFrame(
         {
             "outcome": ["cr", "crs_grade3plus"],
@@ -57,4 +57,5 @@ def test_the_summary_prints_supported_findings_per_outcome_with_ci_q_and_power(
     assert "tscm_pct" in out and "1.83 [1.46, 2.29]  q=0.00123  n=200" in out
     assert "crs_grade3plus  (80% power for ratios >= 1.73 or <= 0.58 per SD; 31 events)" in out
     assert "1.46 [1.17, 1.82]  q=0.0456" in out
+    assert "      same as cd8_count; cd8_share in these data" in out
     assert "viability_pct" not in out  # not supported: not a top finding
