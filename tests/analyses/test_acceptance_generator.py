@@ -24,7 +24,7 @@ CFG = AnalysisConfig(n_boot=50, cv_repeats=2)
 MATERIAL = 0.5  # |log effect| per SD (or per level): an odds or hazard ratio of 1.65 or more
 # The demo-sized cohort (440 patients, ~50 grade >= 3 CRS events) has only about 50 % power for
 # the weakest material effects (tumour burden -> CRS/ICANS: median z 2.9-3.0 over seeds 1-8, while
-# BH over ~67 features with a handful of discoveries needs z ~2.7). Detection is therefore checked
+# BH over ~63 terms with a handful of discoveries needs z ~2.7). Detection is therefore checked
 # in cohorts sized for it: at 1,470 patients the weakest material effect has median z 4.4
 # (minimum 3.3 over eight seeds), i.e. >95 % power, as a study protocol would size its cohort.
 POWERED = {"n_autologous": 1200, "n_allogeneic": 270}
