@@ -28,29 +28,37 @@ def find_deliveries(path: Path) -> list[Delivery]:
         return [_delivery(path.parent, only=path)]
     senders = [path / s for s in SENDERS if (path / s).is_dir()]
     if senders:
-        return [_delivery(d) for s in senders for d in sorted(p for p in s.iterdir() if p.is_dir())]
+        return [d for s in senders for d in _sender_deliveries(s)]
     if path.name in SENDERS:
-        return [_delivery(d) for d in sorted(p for p in path.iterdir() if p.is_dir())]
+        return _sender_deliveries(path)
     subdirs = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
     if subdirs and not any(p.is_file() and p.name not in IGNORED_NAMES for p in path.iterdir()):
         return [_delivery(d) for d in subdirs]
     return [_delivery(path)]
 
 
+def _sender_deliveries(sender: Path) -> list[Delivery]:
+    """Each delivery folder of a sender, plus the files dropped loose beside them.
+
+    A file a sender drops straight into its folder is still a delivery: skipping it would lose
+    its rows without a trace. Loose files form one delivery named after the sender folder.
+    """
+    folders = [_delivery(d) for d in sorted(p for p in sender.iterdir() if p.is_dir())]
+    loose = tuple(sorted(p for p in sender.iterdir() if _is_data_file(p)))
+    if not loose:
+        return folders
+    manifest, error = _read_manifest(sender / MANIFEST)
+    return [*folders, Delivery(sender, sender.name, sender.name, loose, manifest, error)]
+
+
+def _is_data_file(p: Path) -> bool:
+    return p.is_file() and p.name not in IGNORED_NAMES and not p.name.startswith(".")
+
+
 def _delivery(folder: Path, only: Path | None = None) -> Delivery:
     sender = folder.parent.name if folder.parent.name in SENDERS else None
     manifest, error = _read_manifest(folder / MANIFEST)
-    files = (
-        (only,)
-        if only
-        else tuple(
-            sorted(
-                p
-                for p in folder.rglob("*")
-                if p.is_file() and p.name not in IGNORED_NAMES and not p.name.startswith(".")
-            )
-        )
-    )
+    files = (only,) if only else tuple(sorted(p for p in folder.rglob("*") if _is_data_file(p)))
     return Delivery(folder, folder.name, sender, files, manifest, error)
 
 

@@ -326,3 +326,17 @@ def test_parquet_delivery_with_typed_columns_validates_like_csv(wh: Warehouse) -
         "SELECT value, unit FROM core.in_process_timeseries WHERE measure_code = 'viable_cell_density'"
     )
     assert vcd.to_dicts() == [{"value": 2.5e6, "unit": "cells/mL"}]
+
+
+def test_a_file_dropped_loose_in_a_sender_folder_is_loaded_not_skipped(wh: Warehouse) -> None:
+    write_csv(wh.landing / "clinical" / "2026-11-01" / "subjects.csv", [SUBJECT])
+    loose = {**SUBJECT, "subject_id": "S2"}
+    write_csv(wh.landing / "clinical" / "subjects.csv", [loose])
+    (wh.landing / "clinical" / "notes.pdf").write_bytes(b"%PDF-1.4 not data")
+    results = {r.file: r for r in wh.ingest()}
+    assert results["landing/clinical/subjects.csv"].rows_accepted == 1
+    assert results["landing/clinical/subjects.csv"].delivery_id == "clinical"
+    # Judged and recorded, not silently skipped.
+    assert results["landing/clinical/notes.pdf"].outcome == "refused"
+    subjects = wh.query("SELECT subject_id FROM core.subjects ORDER BY 1")["subject_id"]
+    assert subjects.to_list() == ["S1", "S2"]
