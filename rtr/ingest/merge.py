@@ -119,6 +119,8 @@ def keys_may_repeat(target: Target) -> bool:
     """
     if not target.key_hashes:
         return False
+    if any(c.dtype == "float" for c in target.table.columns if c.name in target.table.key):
+        return True  # 0.0 and -0.0 are one key to SQL but may hash apart: always check exactly
     hashes = pl.concat(target.key_hashes)
     return hashes.n_unique() < hashes.len()
 

@@ -10,6 +10,7 @@ from rtr import warehouse
 from rtr.ingest import merge
 from rtr.ingest.validate import validate_chunk
 from schemas import TABLES
+from schemas.columns import Column, Table
 from tests.ingest.conftest import LOT
 
 
@@ -56,3 +57,18 @@ def test_a_hash_collision_between_different_keys_quarantines_nothing(tmp_path: P
 
         assert merge.keys_may_repeat(target)
         assert merge.duplicate_key_lines(conn, target) == []
+
+
+def test_a_key_with_a_number_is_always_checked_exactly() -> None:
+    # 0.0 and -0.0 are one key to SQL, so distinct hashes prove nothing for a float key part.
+    table = Table(
+        name="doses",
+        sender="clinical",
+        grain="one row per dose level",
+        columns=(Column("dose", "float", "Dose level"),),
+        key=("dose",),
+    )
+    target = merge.Target(table, True, "D1", "clinical/D1/doses.csv", datetime(2026, 11, 28))
+    target.key_hashes.append(pl.Series([1, 2], dtype=pl.UInt64))
+
+    assert merge.keys_may_repeat(target)
