@@ -76,24 +76,23 @@ def write_chunk(conn: duckdb.DuckDBPyConnection, target: Target, accepted: pl.Da
     cols = [*target.table.column_names]
     frame = accepted.select(*cols, pl.col(LINE).alias("_source_line"), IMPUTED)
     target.key_hashes.append(frame.select(target.table.key).hash_rows())
-    # Handed over as an Arrow C stream: DuckDB reads polars' buffers without a pyarrow copy.
+    # Handed over as Arrow C streams: DuckDB reads polars' buffers without a pyarrow copy.
     conn.register("_chunk", frame.__arrow_c_stream__())
+    # The lineage values are the same for every row of the file: one row, joined on.
+    conn.register("_lineage", _lineage(target).__arrow_c_stream__())
     try:
         if target.direct:
             names = ", ".join(_q(c) for c in cols)
-            # The lineage values are the same for every row of the file: a one-row frame
-            # joined on is cheaper for DuckDB than a bound parameter evaluated per row.
-            conn.register("_lineage", _lineage(target).__arrow_c_stream__())
             conn.execute(
                 f"INSERT INTO core.{target.table.name} ({names}, _delivery_id, _source_file, _loaded_at, "
                 f"_version, _source_line, _imputed) SELECT {names}, l._delivery_id, l._source_file, "
                 "l._loaded_at, 1, c._source_line, c._imputed FROM _chunk c CROSS JOIN _lineage l"
             )
-            conn.unregister("_lineage")
         else:
             conn.execute(f"INSERT INTO {STAGE} SELECT * FROM _chunk")
     finally:
         conn.unregister("_chunk")
+        conn.unregister("_lineage")
 
 
 def _lineage(target: Target) -> pl.DataFrame:
