@@ -69,6 +69,10 @@ def validate_chunk(table: Table, delivered: pl.DataFrame) -> Checked:
     failing = masks.filter(pl.any_horizontal(pl.exclude(LINE))) if checks else masks.clear()
     rejected = adapter_rejects(delivered)
     errors = [rejected] if rejected.height else []
+    if rejected.height and failing.height:
+        # A row the adapter could not map carries its real cause already; the blanks it left
+        # behind would add records (a "missing" response) that only hide that cause.
+        failing = failing.join(rejected.select(LINE).unique(), on=LINE, how="anti")
     if failing.height:
         sent = delivered.select(
             pl.col(LINE), *[pl.col(c).alias(RAW + c) for c in table.column_names]
