@@ -19,6 +19,7 @@ UNKNOWN_UNIT: Final = "unknown_unit"
 INVALID_CATEGORY: Final = "invalid_category"
 AMBIGUOUS_DATE: Final = "ambiguous_date"
 DUPLICATE_KEY: Final = "duplicate_key"
+MALFORMED_ROW: Final = "malformed_row"
 
 FILE_RULES: Final = (
     EMPTY_FILE,
@@ -37,6 +38,7 @@ ROW_RULES: Final = (
     INVALID_CATEGORY,
     AMBIGUOUS_DATE,
     DUPLICATE_KEY,
+    MALFORMED_ROW,
 )
 
 REMEDY: Final[dict[str, str]] = {
@@ -54,4 +56,5 @@ REMEDY: Final[dict[str, str]] = {
     INVALID_CATEGORY: "use one of the allowed values named in the reason",
     AMBIGUOUS_DATE: "write dates as ISO 8601 (YYYY-MM-DD)",
     DUPLICATE_KEY: "send one row per key; a later delivery with the same key is a correction",
+    MALFORMED_ROW: "quote values that contain the separator, so each row has as many fields as the header",
 }

@@ -1,12 +1,20 @@
 """Readers for canonical files (<table>.csv / .parquet / .xlsx): header first, then rows in chunks."""
 
+import mmap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from rtr.ingest.source import LINE, RefusedFile
+from rtr.ingest.source import (
+    LINE,
+    REJECT_COLUMN,
+    REJECT_REASON,
+    REJECT_RULE,
+    REJECT_VALUE,
+    RefusedFile,
+)
 from schemas import rules
 
 CHUNK_ROWS = 1_000_000
@@ -23,12 +31,18 @@ class CanonicalFile:
     columns: tuple[str, ...]
     frame: pl.LazyFrame
     encoding: str | None
+    multiline: bool = False
+    """Cells may hold line breaks (the CSV has quotes): lines then differ from record numbers."""
 
     def chunks(self, rows: int = CHUNK_ROWS) -> Iterator[pl.DataFrame]:
         """Rows with ``_line`` (1-based, header = 1), renamed to normalised column names."""
+        breaks_before = 0
         try:
-            yield from self.frame.collect_batches(chunk_size=rows)
-        except pl.exceptions.ComputeError as exc:
+            for chunk in self.frame.collect_batches(chunk_size=rows):
+                if self.multiline:
+                    chunk, breaks_before = _physical_lines(chunk, breaks_before)
+                yield _reject_extra_fields(chunk, len(self.columns))
+        except pl.exceptions.PolarsError as exc:  # any parse failure is the file's, not rtr's
             if "utf-8" in str(exc).lower():
                 raise RefusedFile(
                     rules.UNDECODABLE, f"{self.path.name} is not valid UTF-8: {exc}"
@@ -36,6 +50,97 @@ class CanonicalFile:
             raise RefusedFile(
                 rules.UNREADABLE, f"{self.path.name} could not be parsed: {exc}"
             ) from exc
+
+
+_EXTRA = "_extra_fields"
+"""Catches fields beyond the header: a row with more values than columns is shifted or garbled."""
+
+
+def _physical_lines(chunk: pl.DataFrame, breaks_before: int) -> tuple[pl.DataFrame, int]:
+    """Move ``_line`` to where each record starts in the file, past line breaks inside cells.
+
+    A sender looks a quarantined row up in a text editor; a quoted cell with a line break
+    (an operator's comment) would otherwise shift every later line number.
+    """
+    text = [c for c, t in chunk.schema.items() if t == pl.String]
+    if not text:
+        return chunk, breaks_before
+    breaks = pl.sum_horizontal(
+        pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in text
+    ).cast(pl.Int64)
+    chunk = chunk.with_columns(
+        (pl.col(LINE) + breaks_before + breaks.cum_sum() - breaks).alias(LINE)
+    )
+    return chunk, breaks_before + int(chunk.select(breaks.sum()).item())
+
+
+def _reject_extra_fields(chunk: pl.DataFrame, width: int) -> pl.DataFrame:
+    if _EXTRA not in chunk.columns:
+        return chunk
+    extra = pl.col(_EXTRA).is_not_null()
+    if chunk.select(extra.any()).item():
+        # The values themselves are not repeated: a shifted row may carry anything, even a name.
+        chunk = chunk.with_columns(
+            pl.when(extra).then(pl.lit(rules.MALFORMED_ROW)).alias(REJECT_RULE),
+            pl.when(extra).then(pl.lit("(row)")).alias(REJECT_COLUMN),
+            pl.when(extra).then(pl.lit(f"more than {width} fields")).alias(REJECT_VALUE),
+            pl.when(extra)
+            .then(pl.lit(f"the row has more fields than the header's {width} columns"))
+            .alias(REJECT_REASON),
+        )
+    return chunk.drop(_EXTRA)
+
+
+def _csv_source(path: Path) -> tuple[Path | bytes, str]:
+    """The CSV as polars should read it, and its encoding.
+
+    The contract asks for UTF-8 with LF or CRLF; two self-identifying variants are read
+    anyway because their meaning is certain: UTF-16 with a byte-order mark (Excel's
+    "Unicode text") and bare-CR line ends (Excel for Mac's "CSV (Macintosh)").
+    """
+    with path.open("rb") as f:
+        head = f.read(1 << 16)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            data = path.read_bytes().decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RefusedFile(rules.UNDECODABLE, f"{path.name} is not valid UTF-16: {exc}") from exc
+        source: Path | bytes = _lf_line_ends(data)
+        encoding = "utf-16"
+    elif b"\r" in head and b"\n" not in head:
+        source, encoding = _lf_line_ends(path.read_bytes()), "utf-8"
+    else:
+        source, encoding = path, "utf-8"
+    body = source[:4096] if isinstance(source, bytes) else head
+    if not body.removeprefix(b"\xef\xbb\xbf").strip():
+        raise RefusedFile(rules.EMPTY_FILE, f"{path.name} has no header and no rows")
+    return source, encoding
+
+
+def _lf_line_ends(data: bytes) -> bytes:
+    return data.replace(b"\r\n", b"\n") if b"\n" in data else data.replace(b"\r", b"\n")
+
+
+def _has_quotes(source: Path | bytes) -> bool:
+    if isinstance(source, bytes):
+        return b'"' in source
+    with source.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        return m.find(b'"') != -1
+
+
+def _scan_csv(source: Path | bytes) -> tuple[pl.LazyFrame, list[str]]:
+    header = pl.scan_csv(source, infer_schema=False, n_rows=1).collect_schema().names()
+    lf = pl.scan_csv(
+        source,
+        has_header=False,
+        skip_rows=1,
+        schema={**dict.fromkeys(header, pl.String), _EXTRA: pl.String},
+        missing_columns="insert",
+        extra_columns="ignore",
+        truncate_ragged_lines=True,
+        encoding="utf8",
+    )
+    return lf.rename(dict(zip(lf.collect_schema().names(), [*header, _EXTRA], strict=True))), header
 
 
 def normalise_column(name: str) -> str:
@@ -48,9 +153,12 @@ def open_canonical(path: Path) -> CanonicalFile:
         raise RefusedFile(rules.EMPTY_FILE, f"{path.name} is empty (0 bytes)")
     suffix = path.suffix.lower()
     try:
+        multiline = False
         if suffix == ".csv":
-            lf = pl.scan_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=False)
-            encoding: str | None = "utf-8"
+            source, csv_encoding = _csv_source(path)
+            lf, header = _scan_csv(source)
+            encoding: str | None = csv_encoding
+            multiline = _has_quotes(source)
         elif suffix == ".parquet":
             lf = pl.scan_parquet(path)
             encoding = None
@@ -61,7 +169,8 @@ def open_canonical(path: Path) -> CanonicalFile:
             encoding = None
         else:
             raise RefusedFile(rules.UNKNOWN_TABLE, f"{path.name}: unsupported file type {suffix}")
-        header = lf.collect_schema().names()
+        if suffix != ".csv":
+            header = lf.collect_schema().names()
     except RefusedFile:
         raise
     except pl.exceptions.ComputeError as exc:
@@ -74,4 +183,6 @@ def open_canonical(path: Path) -> CanonicalFile:
     names = [normalise_column(c) for c in header]
     lf = lf.rename(dict(zip(header, names, strict=True))).with_row_index(LINE, offset=2)
     lf = lf.with_columns(pl.col(LINE).cast(pl.Int64))
-    return CanonicalFile(path=path, columns=tuple(names), frame=lf, encoding=encoding)
+    return CanonicalFile(
+        path=path, columns=tuple(names), frame=lf, encoding=encoding, multiline=multiline
+    )
