@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from schemas import TABLES
 from schemas.columns import Column, Table
+from schemas.vocabulary import VOCABULARY
 
 MANUFACTURING = ("lots", "quality_results", "in_process_timeseries")
 CLINICAL = ("subjects", "infusions", "responses", "adverse_events")
@@ -175,11 +176,16 @@ def valid_row(table: str, i: int, r: random.Random) -> dict[str, str | None]:
 def defects(table: Table, row: dict[str, str | None]) -> list[tuple[str, str | None]]:
     """(column, value) pairs each of which alone must get ``row`` quarantined."""
     out: list[tuple[str, str | None]] = []
-    for col in table.columns:
-        out += [(col.name, v) for v in _column_defects(col)]
     m = table.measurement
+    code = row.get(m.code) if m is not None else None
+    # A vocabulary code names its unit (viability_pct, ph): sent without one, its value is read
+    # in the canonical unit (DATA_CONTRACT measurements), so a blank unit is no defect there.
+    implied_unit = m.unit if m is not None and code in VOCABULARY.get(m.domain, {}) else None
+    for col in table.columns:
+        if col.name == implied_unit:
+            continue
+        out += [(col.name, v) for v in _column_defects(col)]
     if m is not None:
-        code = row.get(m.code)
         if code in ("viability_pct", "car_positive_pct"):
             out += [(m.unit, "furlongs"), (m.value, "140"), (m.value, "-3")]
         if code in ("ph", "glucose_g_l"):

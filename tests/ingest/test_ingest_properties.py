@@ -46,7 +46,7 @@ FAST = settings(
     report_multiple_bugs=False,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-WIDE = settings(FAST, max_examples=300)
+WIDE = settings(FAST, max_examples=75)  # ~2.5 min: bounded so `make test` stays under 10 min
 
 FILE_DEFECTS = ("missing_required", "identifier", "header_only", "empty")
 
@@ -202,12 +202,17 @@ def check_contract(land: Landing, results: list) -> None:  # type: ignore[type-a
             continue
         assert gf.refuse is None, (file, "should have been refused", gf.refuse)
         accepted, quarantined = expected_rows(table, gf.rows)
-        if result.outcome != "unchanged":  # an earlier run loaded it: its counts are there
+        if result.outcome != "unchanged":  # loaded before: its counts are there
             assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (
                 len(gf.rows),
                 len(accepted),
                 len(quarantined),
             ), file
+        if result.outcome == "unchanged":
+            # The same bytes were loaded before (an identical re-send under another delivery):
+            # their rows and quarantine records stay with the first copy.
+            current[gf.table] |= {key_of(table, row) for row in accepted}
+            continue
         records = land.rows(
             'SELECT line, "column", rule, reason, value FROM audit.quarantine WHERE file = ?',
             [file],
