@@ -132,14 +132,24 @@ def column_checks(col: Column, source: pl.DataType) -> list[Check]:
         )
         unparsed = unparsed & ~non_iso
     if col.dtype != "str":
-        checks.append(
-            Check(
-                unparsed,
-                col.name,
-                rules.INVALID_TYPE,
-                pl.format("{} is not a valid {} for " + col.name, value, pl.lit(col.dtype)),
+        reason = pl.format("{} is not a valid {} for " + col.name, value, pl.lit(col.dtype))
+        if col.dtype in ("date", "timestamp"):
+            # 9999-12-31 for "ongoing", 1900-01-01 for "unknown": a real date in the wrong place.
+            placeholder = value.str.contains(r"^\s*(\d{4})-\d{2}-\d{2}") & ~value.str.contains(
+                r"^\s*(19|20|21)\d{2}-"
             )
-        )
+            reason = (
+                pl.when(placeholder)
+                .then(
+                    pl.format(
+                        "{} for " + col.name + " is outside 1900-2199, a placeholder rather than "
+                        "a date: leave the cell empty when the date is not known",
+                        value,
+                    )
+                )
+                .otherwise(reason)
+            )
+        checks.append(Check(unparsed, col.name, rules.INVALID_TYPE, reason))
     if col.minimum is not None or col.maximum is not None:
         lo = col.minimum if col.minimum is not None else float("-inf")
         hi = col.maximum if col.maximum is not None else float("inf")

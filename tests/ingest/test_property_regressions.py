@@ -83,3 +83,14 @@ def test_a_date_with_its_time_of_day_is_still_a_date(wh: Warehouse) -> None:
     content = b"lot_id,product_code,modality,disposition,start_date\nL1,P,msc,released,2025-01-05T10:00:00Z\n"
     result, _ = _load(wh, content)
     assert result.rows_accepted == 1
+
+
+@pytest.mark.parametrize(("value", "placeholder"), [("9999-12-31", True), ("2025-13-40", False)])
+def test_a_placeholder_date_is_named_as_one_with_what_to_send_instead(
+    wh: Warehouse, value: str, placeholder: bool
+) -> None:
+    content = f"lot_id,product_code,modality,disposition,start_date\nL1,P,msc,released,{value}\n"
+    _load(wh, content.encode())
+    [reason] = wh.query("SELECT reason FROM audit.quarantine")["reason"].to_list()
+    assert ("placeholder" in reason and "leave the cell empty" in reason) == placeholder
+    assert value in reason
