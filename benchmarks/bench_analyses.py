@@ -24,6 +24,7 @@ from analyses.multivariate import monitor_lots
 from analyses.outcomes import available_outcomes, lot_clusters
 from analyses.run import lots_from_cohort
 from analyses.spc import spc_signals
+from rtr.link.catalog import CATALOG_SCHEMA
 from rtr.link.columns import IDS, OUTCOMES, PATIENT, POST_INFUSION, PRODUCT, TREATMENT
 from sample_data import generate_cohort
 
@@ -59,14 +60,7 @@ def catalog_for(truth: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> pl.Data
     return pl.DataFrame(
         rows,
         orient="row",
-        schema={
-            "feature": pl.String,
-            "feature_kind": pl.String,
-            "source": pl.String,
-            "dtype": pl.String,
-            "unit": pl.String,
-            "known_at_release": pl.Boolean,
-        },
+        schema=CATALOG_SCHEMA,
     )
 
 

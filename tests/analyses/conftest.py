@@ -7,6 +7,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from rtr.link.catalog import CATALOG_SCHEMA
+
 
 @dataclass(frozen=True)
 class SimCohort:
@@ -41,6 +43,15 @@ CATALOG_KINDS = {
     "vcn_copies_per_cell": ("cqa", "numeric"),
     "peak_expansion_copies_per_ug": ("post_infusion", "numeric"),
 }
+
+
+def catalog_of(kinds: dict[str, tuple[str, str]]) -> pl.DataFrame:
+    """A feature catalog from {feature: (feature_kind, dtype)}, every feature known at release."""
+    return pl.DataFrame(
+        [(f, kind, "t", dtype, None, True) for f, (kind, dtype) in kinds.items()],
+        orient="row",
+        schema=CATALOG_SCHEMA,
+    )
 
 
 def _z(v: np.ndarray) -> np.ndarray:
@@ -239,14 +250,7 @@ def catalog_for_truth(truth: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> p
         )
     return pl.DataFrame(
         rows,
-        schema={
-            "feature": pl.String,
-            "feature_kind": pl.String,
-            "source": pl.String,
-            "dtype": pl.String,
-            "unit": pl.String,
-            "known_at_release": pl.Boolean,
-        },
+        schema=CATALOG_SCHEMA,
     )
 
 

@@ -7,6 +7,7 @@ from analyses.config import AnalysisConfig
 from analyses.design import build_design
 from analyses.effects import estimate_effects
 from analyses.outcomes import available_outcomes
+from tests.analyses.conftest import catalog_of
 
 CFG = AnalysisConfig()
 
@@ -33,11 +34,7 @@ def _panel(seed: int = 3, n: int = 600) -> tuple[pl.DataFrame, pl.DataFrame]:
     kinds = {"tscm_pct": "cqa", "tcm_pct": "cqa", "tem_pct": "cqa", "teff_pct": "cqa",
              "population_doublings": "process_parameter", "fold_expansion": "process_parameter",
              "age_years": "patient"}  # fmt: skip
-    catalog = pl.DataFrame(
-        {"feature": list(kinds), "feature_kind": list(kinds.values()), "source": "t",
-         "dtype": "numeric", "unit": None, "known_at_release": True},
-        schema_overrides={"unit": pl.String},
-    )  # fmt: skip
+    catalog = catalog_of({f: (kind, "numeric") for f, kind in kinds.items()})
     return data, catalog
 
 

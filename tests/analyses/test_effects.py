@@ -10,6 +10,7 @@ from analyses.config import AnalysisConfig
 from analyses.design import build_design, first_infusions
 from analyses.effects import estimate_effects
 from analyses.outcomes import available_outcomes, lot_clusters
+from tests.analyses.conftest import catalog_of
 
 CFG = AnalysisConfig()
 
@@ -163,13 +164,13 @@ def test_a_finding_names_the_features_identical_to_it_instead_of_repeating_them(
             "cr": rng.uniform(size=300) < np.where(west, 0.3, 0.6),
         }
     )
-    kinds = {"manufacturing_site_id": "process_parameter", "activation_reagent": "process_parameter",
-             "age_years": "patient"}  # fmt: skip
-    catalog = pl.DataFrame(
-        {"feature": list(kinds), "feature_kind": list(kinds.values()), "source": "t",
-         "dtype": ["categorical", "categorical", "numeric"], "unit": None, "known_at_release": True},
-        schema_overrides={"unit": pl.String},
-    )  # fmt: skip
+    catalog = catalog_of(
+        {
+            "manufacturing_site_id": ("process_parameter", "categorical"),
+            "activation_reagent": ("process_parameter", "categorical"),
+            "age_years": ("patient", "numeric"),
+        }
+    )
     design = build_design(data, catalog, CFG)
     cr = available_outcomes(data)[0][0]
     found, _ = estimate_effects(design, cr, groups=None, cfg=CFG, seed=1, run_id="t")
