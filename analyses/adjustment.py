@@ -110,9 +110,10 @@ def prune_collinear(design: Design, feature: str, adjusters: list[str], r2_max: 
         worst = max(_r2(fcols[:, i], adj_x) for i in range(fcols.shape[1]))
         if worst <= r2_max:
             break
-        strongest = max(kept, key=strength)
+        corr = {a: strength(a) for a in kept}
+        strongest = max(kept, key=corr.__getitem__)
         kept.remove(strongest)
-        if strength(strongest) ** 2 > r2_max:
+        if corr[strongest] ** 2 > r2_max:
             dropped.append((strongest, "collinear"))  # another measure of the same thing
         else:
             # Determined only jointly: exactly (a whole split in parts) or nearly.

@@ -183,43 +183,25 @@ def _merge_aliases(x: Array, terms: list[Term]) -> tuple[Array, list[Term], dict
     cannot attribute, counted three times against the false discovery rate.
     """
     aliased: dict[str, str] = {}  # dropped feature -> the term it is reported as
-    alias_of: dict[int, list[str]] = {}  # kept column -> names of identical dropped terms
-    features = list(dict.fromkeys(t.feature for t in terms))
-    for feature in features:
+    alias_of: dict[int, list[str]] = {}  # kept column -> names of identical terms
+
+    def same(i: int, j: int) -> bool:
+        return terms[i].kind == terms[j].kind and np.array_equal(x[:, i], x[:, j], equal_nan=True)
+
+    for feature in dict.fromkeys(t.feature for t in terms):
         cols = [i for i, t in enumerate(terms) if t.feature == feature]
-        kept = [
-            i for i, t in enumerate(terms)
-            if t.feature not in aliased and t.feature != feature and i < cols[0]
-        ]  # fmt: skip
-        matches = []
-        for c in cols:
-            same = next(
-                (
-                    k
-                    for k in kept
-                    if terms[k].kind == terms[c].kind
-                    and np.array_equal(x[:, k], x[:, c], equal_nan=True)
-                ),
-                None,
-            )
-            matches.append(same)
+        earlier = [i for i in range(cols[0]) if terms[i].feature not in aliased]
+        matches = [next((k for k in earlier if same(k, c)), None) for c in cols]
         if all(m is not None for m in matches):
             for c, m in zip(cols, matches, strict=True):
-                assert m is not None
-                alias_of.setdefault(m, []).append(terms[c].name)
+                alias_of.setdefault(m, []).append(terms[c].name)  # type: ignore[arg-type]
             aliased[feature] = terms[matches[0]].name  # type: ignore[index]
     keep = [i for i, t in enumerate(terms) if t.feature not in aliased]
     # A level may equal a level of a feature that stays (the allogeneic product is the only one
     # made at its CDMO): both are reported, each naming the other.
     for i in keep:
-        for j in keep:
-            if (
-                i != j
-                and terms[i].kind == terms[j].kind
-                and np.array_equal(x[:, i], x[:, j], equal_nan=True)
-            ):
-                alias_of.setdefault(i, []).append(terms[j].name)
-    merged = [replace(terms[i], aliases=tuple(alias_of.get(i, ()))) for i in keep]
+        alias_of.setdefault(i, []).extend(terms[j].name for j in keep if j != i and same(i, j))
+    merged = [replace(terms[i], aliases=tuple(alias_of[i])) for i in keep]
     return x[:, keep], merged, aliased
 
 
