@@ -4,16 +4,17 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from rtr.ingest.source import IMPUTED, LINE, REJECT_COLUMN, REJECT_REASON, REJECT_RULE, REJECT_VALUE
-from schemas.tables import TABLES
-
-DERIVED = "_derived"
-"""Optional bool column: the row was computed from other rows of the file (an SDTM best overall
-response derived with the criteria's confirmation rules) and is not itself a source row.
-Ingestion must not count it in ``rows_read``; its ``_line`` names the source row it came from."""
+from rtr.adapters.interface import (
+    DERIVED,
+    IMPUTED,
+    LINE,
+    REJECT_COLUMN,
+    REJECT_REASON,
+    REJECT_RULE,
+    REJECT_VALUE,
+)
 
 META_COLUMNS = (LINE, REJECT_RULE, REJECT_REASON, REJECT_COLUMN, REJECT_VALUE, IMPUTED, DERIVED)
-CONTRACT_TABLES = tuple(TABLES)
 
 
 def no_reject() -> list[pl.Expr]:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from rtr.ingest.source import RefusedFile
+from rtr.adapters.interface import RefusedFile
 from schemas.rules import EMPTY_FILE, UNDECODABLE
 
 # cp1252 is what SAS on Windows writes by default (the CDISC pilot's ts.xpt); latin-1 decodes

@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from rtr.ingest.source import LINE, REJECT_COLUMN, REJECT_REASON, REJECT_RULE, REJECT_VALUE
+from rtr.adapters.interface import LINE, REJECT_COLUMN, REJECT_REASON, REJECT_RULE, REJECT_VALUE
 
 ERROR_SCHEMA = {
     LINE: pl.Int64,

@@ -9,10 +9,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from rtr.adapters.interface import DERIVED, IMPUTED, LINE, REJECT_RULE, RefusedFile
 from rtr.ingest import merge
 from rtr.ingest.archive import archive_file, sha256_of
 from rtr.ingest.errors import adapter_rejects
-from rtr.ingest.source import DERIVED, IMPUTED, LINE, REJECT_RULE, RefusedFile
 from rtr.ingest.units import Unit, file_units
 from rtr.ingest.validate import validate_chunk
 from rtr.warehouse import scalar

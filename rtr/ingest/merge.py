@@ -12,7 +12,7 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
-from rtr.ingest.source import IMPUTED, LINE
+from rtr.adapters.interface import IMPUTED, LINE
 from rtr.warehouse import scalar
 from schemas.columns import Table
 

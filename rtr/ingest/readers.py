@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from rtr.ingest.source import (
+from rtr.adapters.interface import (
     LINE,
     REJECT_COLUMN,
     REJECT_REASON,

@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 
 from rtr import warehouse
-from rtr.adapters.profile import find_profile
+from rtr.adapters import find_profile
 from rtr.ingest.delivery import MANIFEST, Delivery, find_deliveries
 from rtr.ingest.load import FileResult, load_file, record_refused
 from rtr.ingest.units import is_canonical

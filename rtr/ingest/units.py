@@ -7,8 +7,8 @@ from typing import Any
 
 import polars as pl
 
+from rtr.adapters.interface import LINE, RefusedFile, SourceTable
 from rtr.ingest.readers import CANONICAL_SUFFIXES, normalise_column, open_canonical
-from rtr.ingest.source import LINE, RefusedFile, SourceTable
 from schemas import TABLES, rules
 from schemas.columns import Table
 from schemas.privacy import identifier_kind
@@ -55,7 +55,7 @@ def file_units(path: Path, *, siblings: Sequence[Path], profile: Any = None) -> 
     from rtr import adapters  # standard-format readers load only when such a file arrives
 
     fmt = adapters.detect_format(path)
-    if fmt in ("other", "manifest", "define_xml"):
+    if not adapters.readable(fmt):
         raise RefusedFile(
             rules.UNKNOWN_TABLE,
             f"{path.name} is not a contract table (expected e.g. lots.csv) nor a known standard "

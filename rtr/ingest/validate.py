@@ -4,11 +4,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from rtr.adapters.interface import IMPUTED, LINE
 from rtr.ingest import measurements, responses
 from rtr.ingest.checks import RAW, Check, raw
 from rtr.ingest.errors import ERROR_SCHEMA, adapter_rejects, empty_errors
 from rtr.ingest.parse import looks_like_non_iso_date, parse
-from rtr.ingest.source import IMPUTED, LINE
 from schemas import TABLES, rules
 from schemas.columns import Column, Table
 

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from rtr.adapters import DERIVED, detect_format, read_standard
-from rtr.ingest.source import REJECT_RULE, SourceTable
+from rtr.adapters.interface import REJECT_RULE, SourceTable
 
 EXTERNAL = Path(__file__).resolve().parent.parent / "data" / "external"
 

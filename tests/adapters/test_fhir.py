@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 
 from rtr.adapters import detect_format, read_standard
-from rtr.ingest.source import SourceTable
+from rtr.adapters.interface import SourceTable
 from tests.adapters.conftest import EXTERNAL, accepted, read_folder
 
 SYNTHEA = EXTERNAL / "fhir-r4-synthea"

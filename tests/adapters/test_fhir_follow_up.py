@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 
 from rtr.adapters import DERIVED, read_standard
+from rtr.adapters.interface import IMPUTED, LINE, REJECT_RULE, SourceTable
 from rtr.ingest.run import ingest_path
-from rtr.ingest.source import IMPUTED, LINE, REJECT_RULE, SourceTable
 from tests.adapters.conftest import EXTERNAL, read_folder
 from tests.adapters.test_fhir import all_text, identifier_strings
 

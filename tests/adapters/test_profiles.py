@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from rtr.adapters import detect_format, find_profile, load_profile, read_standard
-from rtr.ingest.source import REJECT_RULE
+from rtr.adapters.interface import REJECT_RULE
 from tests.adapters.conftest import EXTERNAL
 
 WORKBOOK = EXTERNAL / "bioprocess-cdppy" / "Package_input_Example.xlsx"
@@ -99,7 +99,7 @@ def test_a_profile_mapping_a_column_the_table_lacks_is_rejected_with_its_name(
 
 
 def test_a_file_lacking_a_mapped_column_is_refused_naming_it(tmp_path: Path) -> None:
-    from rtr.ingest.source import RefusedFile
+    from rtr.adapters.interface import RefusedFile
 
     path = tmp_path / "qc_release_x.csv"
     path.write_text("Batch No.;Release Test Date\nL1;01.01.2025\n")

@@ -7,7 +7,7 @@ import pyreadstat
 import pytest
 
 from rtr.adapters import detect_format, read_standard
-from rtr.ingest.source import REJECT_REASON, REJECT_RULE
+from rtr.adapters.interface import REJECT_REASON, REJECT_RULE
 from tests.adapters.conftest import EXTERNAL, accepted, read_folder, source_rows
 
 PILOT = EXTERNAL / "cdiscpilot01-sdtm"

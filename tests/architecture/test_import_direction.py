@@ -92,3 +92,33 @@ def test_every_layer_names_the_published_tables_as_schemas_does() -> None:
 
     assert set(ANALYSIS_GRAIN) == set(ANALYSIS_TABLES) == set(ANALYSES_TABLES)
     assert set(LINKED_TABLES) == set(PUBLISHED_LINKED)
+
+
+def _imported_modules(tree: ast.AST) -> set[str]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_adapters_depend_on_their_interface_never_on_ingest() -> None:
+    """rtr.ingest calls the adapters; the adapters know only rtr.adapters.interface, never ingest."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            m for m in _imported_modules(ast.parse(path.read_text())) if m.startswith("rtr.ingest")
+        )
+        for path in sorted((ROOT / "rtr" / "adapters").rglob("*.py"))
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_every_format_is_registered_once_with_a_detector() -> None:
+    from rtr.adapters import registry
+
+    names = [f.name for f in registry.REGISTRY]
+    assert len(names) == len(set(names))
+    assert registry.REGISTRY[-1] is registry.OTHER
+    assert all(callable(f.detect) for f in registry.REGISTRY)

@@ -15,10 +15,10 @@ import polars as pl
 
 from rtr.adapters.common import DERIVED, ensure, join_notes, reject_when
 from rtr.adapters.dates import iso_date
+from rtr.adapters.interface import IMPUTED, LINE, REJECT_RULE, SourceTable
 from rtr.adapters.response_terms import category_map, criteria_expr, normalise_category
-from rtr.adapters.sdtm_bor import derive_best_overall, reference_dates
-from rtr.adapters.sdtm_read import Domain
-from rtr.ingest.source import IMPUTED, LINE, REJECT_RULE, SourceTable
+from rtr.adapters.sdtm.bor import derive_best_overall, reference_dates
+from rtr.adapters.sdtm.read import Domain
 from schemas.rules import AMBIGUOUS_DATE, INVALID_CATEGORY, MISSING_VALUE
 
 OVERALL = ("OVRLRESP", "OVRLRSP")

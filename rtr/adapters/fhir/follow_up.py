@@ -25,9 +25,9 @@ import polars as pl
 
 from rtr.adapters.common import DERIVED, finish, join_notes, reject_when
 from rtr.adapters.dates import iso_date
-from rtr.adapters.fhir_evidence import Evidence, Row, gather
-from rtr.adapters.fhir_map import infusion_starts
-from rtr.ingest.source import IMPUTED, LINE
+from rtr.adapters.fhir.evidence import Evidence, Row, gather
+from rtr.adapters.fhir.map import infusion_starts
+from rtr.adapters.interface import IMPUTED, LINE
 from schemas.rules import AMBIGUOUS_DATE, MISSING_VALUE
 from schemas.tables import TABLES
 

@@ -10,8 +10,8 @@ certificate DiagnosticReport LOINC 69409-1.
 from dataclasses import dataclass, field
 from typing import Any
 
-from rtr.adapters.fhir_map import DEATH_LOINC, DISEASE_STATUS_LOINC, response_row
-from rtr.adapters.fhir_read import codes, last_date, ref_id
+from rtr.adapters.fhir.map import DEATH_LOINC, DISEASE_STATUS_LOINC, response_row
+from rtr.adapters.fhir.read import codes, last_date, ref_id
 
 Row = dict[str, Any]
 

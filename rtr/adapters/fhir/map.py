@@ -4,9 +4,9 @@ import re
 from datetime import date
 from typing import Any
 
-from rtr.adapters.fhir_ae import adverse_event, condition_event
-from rtr.adapters.fhir_medication import car_t_administration
-from rtr.adapters.fhir_read import codes, concept_text, first_date, ref_id
+from rtr.adapters.fhir.ae import adverse_event, condition_event
+from rtr.adapters.fhir.medication import car_t_administration
+from rtr.adapters.fhir.read import codes, concept_text, first_date, ref_id
 from rtr.adapters.response_terms import criteria_of, map_category
 
 WEIGHT_LOINC = {"29463-7", "3141-9"}

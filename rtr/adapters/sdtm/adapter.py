@@ -5,14 +5,14 @@ from pathlib import Path
 
 import polars as pl
 
-from rtr.adapters.sdtm_domains import map_ae, map_dm, merge_same_day
-from rtr.adapters.sdtm_ds import map_ds
-from rtr.adapters.sdtm_ex import map_ex
-from rtr.adapters.sdtm_read import Domain, read_domain
-from rtr.adapters.sdtm_rs import map_rs
-from rtr.adapters.sdtm_supp import account_supp
-from rtr.adapters.siblings import find_domain
-from rtr.ingest.source import LINE, RefusedFile, SourceTable
+from rtr.adapters.interface import LINE, RefusedFile, SourceTable
+from rtr.adapters.sdtm.domains import map_ae, map_dm, merge_same_day
+from rtr.adapters.sdtm.ds import map_ds
+from rtr.adapters.sdtm.ex import map_ex
+from rtr.adapters.sdtm.read import Domain, read_domain
+from rtr.adapters.sdtm.rs import map_rs
+from rtr.adapters.sdtm.siblings import find_domain
+from rtr.adapters.sdtm.supp import account_supp
 from schemas.rules import MISSING_REQUIRED_COLUMN
 
 MAPPED = {

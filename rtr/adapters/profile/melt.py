@@ -3,8 +3,8 @@
 import polars as pl
 
 from rtr.adapters.common import reject_when
-from rtr.adapters.profile import Profile
-from rtr.ingest.source import LINE
+from rtr.adapters.interface import LINE
+from rtr.adapters.profile.load import Profile
 from schemas.rules import INVALID_CATEGORY
 
 

@@ -4,21 +4,19 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from rtr.adapters.sdtm_read import Domain, read_domain
-from rtr.ingest.source import RefusedFile
-
-SDTM_FORMATS = ("sdtm_xpt", "sdtm_csv", "dataset_json", "dataset_ndjson")
+from rtr.adapters.interface import RefusedFile
+from rtr.adapters.sdtm.read import Domain, read_domain
 
 
 def find_domain(name: str, siblings: Sequence[Path]) -> Domain | None:
     """The sibling dataset holding SDTM domain ``name`` (by the standard file name), or None."""
-    from rtr.adapters.detect import detect_format
+    from rtr.adapters.registry import detect_format, family
 
     for path in siblings:
         if path.stem.lower() != name.lower():
             continue
         fmt = detect_format(path)
-        if fmt not in SDTM_FORMATS:
+        if family(fmt) != "cdisc":
             continue
         try:
             return _cached(str(path), path.stat().st_mtime_ns, fmt)

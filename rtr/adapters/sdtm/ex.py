@@ -4,9 +4,9 @@ import polars as pl
 
 from rtr.adapters.common import ensure, finish, join_notes, reject_when
 from rtr.adapters.dates import iso_date
-from rtr.adapters.sdtm_read import Domain
-from rtr.adapters.sdtm_supp import pivot_onto
-from rtr.ingest.source import IMPUTED, LINE
+from rtr.adapters.interface import IMPUTED, LINE
+from rtr.adapters.sdtm.read import Domain
+from rtr.adapters.sdtm.supp import pivot_onto
 from schemas.rules import AMBIGUOUS_DATE, UNKNOWN_UNIT
 from schemas.tables import TABLES
 from schemas.vocabulary import canonical_unit_key

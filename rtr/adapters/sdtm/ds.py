@@ -11,8 +11,8 @@ import polars as pl
 
 from rtr.adapters.common import ensure, finish, reject_when
 from rtr.adapters.dates import iso_date
-from rtr.adapters.sdtm_read import Domain
-from rtr.ingest.source import IMPUTED, LINE, SourceTable
+from rtr.adapters.interface import IMPUTED, LINE, SourceTable
+from rtr.adapters.sdtm.read import Domain
 from schemas.rules import AMBIGUOUS_DATE
 from schemas.tables import TABLES
 

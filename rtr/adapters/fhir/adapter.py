@@ -18,10 +18,10 @@ import polars as pl
 
 from rtr.adapters.common import finish, join_notes, reject_when
 from rtr.adapters.dates import iso_date
-from rtr.adapters.fhir_follow_up import follow_up_frame
-from rtr.adapters.fhir_map import classify, patient_rows
-from rtr.adapters.fhir_read import delivery_resources, load_resources
-from rtr.ingest.source import (
+from rtr.adapters.fhir.follow_up import follow_up_frame
+from rtr.adapters.fhir.map import classify, patient_rows
+from rtr.adapters.fhir.read import delivery_resources, load_resources
+from rtr.adapters.interface import (
     IMPUTED,
     LINE,
     REJECT_COLUMN,

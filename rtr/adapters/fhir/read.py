@@ -9,10 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from rtr.adapters.encoding import decode_bytes
-from rtr.ingest.source import RefusedFile
+from rtr.adapters.interface import RefusedFile
 from schemas.rules import EMPTY_FILE, UNREADABLE
-
-FHIR_FORMATS = ("fhir_bundle", "fhir_ndjson", "fhir_resource")
 
 
 @dataclass(frozen=True)
@@ -118,12 +116,12 @@ def _rewrite(node: Any, aliases: dict[str, str]) -> Any:
 
 def delivery_resources(path: Path, siblings: Sequence[Path]) -> list[dict[str, Any]]:
     """Resources of this file and of the delivery's other FHIR files (context for joins)."""
-    from rtr.adapters.detect import detect_format
+    from rtr.adapters.registry import detect_format, family
 
     out: list[dict[str, Any]] = []
     for p in dict.fromkeys([path, *siblings]):
         fmt = detect_format(p)
-        if fmt not in FHIR_FORMATS:
+        if family(fmt) != "fhir":
             continue
         try:
             out.extend(r for _, r in _cached(str(p), p.stat().st_mtime_ns, fmt).resources)

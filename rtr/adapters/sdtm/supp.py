@@ -5,8 +5,8 @@ from pathlib import Path
 import polars as pl
 
 from rtr.adapters.common import reject_when
-from rtr.adapters.sdtm_read import Domain
-from rtr.ingest.source import LINE, SourceTable
+from rtr.adapters.interface import LINE, SourceTable
+from rtr.adapters.sdtm.read import Domain
 from schemas.rules import MISSING_VALUE
 
 # QNAMs rtr understands, per parent domain, and the contract column each fills. The sample

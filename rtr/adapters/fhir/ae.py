@@ -11,8 +11,8 @@ Conditions are history or indication, not adverse events.
 import re
 from typing import Any
 
-from rtr.adapters.fhir_read import codes, concept_text, first_date, last_date, ref_id
-from rtr.adapters.sdtm_domains import _TERMS
+from rtr.adapters.ae_terms import AE_TERMS
+from rtr.adapters.fhir.read import codes, concept_text, first_date, last_date, ref_id
 
 Row = dict[str, Any]
 _FROM_CONDITION = ("CRS", "ICANS", "HLH")
@@ -32,7 +32,7 @@ _INACTIVE = {"refuted", "entered-in-error"}
 
 def ae_term(text: str) -> str:
     """The contract's ae_term for an upper-case code text (the SDTM categories)."""
-    return next((cat for cat, rx in _TERMS if re.search(rx, text)), "other")
+    return next((cat for cat, rx in AE_TERMS if re.search(rx, text)), "other")
 
 
 def adverse_event(resource: Row) -> tuple[Row | None, str | None]:

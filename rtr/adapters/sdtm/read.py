@@ -10,9 +10,9 @@ import polars as pl
 import pyreadstat
 
 from rtr.adapters.common import blank_to_null
-from rtr.adapters.detect import csv_separator
 from rtr.adapters.encoding import decode_bytes
-from rtr.ingest.source import LINE, RefusedFile
+from rtr.adapters.interface import LINE, RefusedFile
+from rtr.adapters.sniff import csv_separator
 from schemas.rules import UNDECODABLE, UNREADABLE
 
 

@@ -17,11 +17,11 @@ import polars as pl
 import yaml
 
 from rtr.adapters.encoding import decode_bytes
-from rtr.ingest.source import LINE, RefusedFile, SourceTable
+from rtr.adapters.interface import LINE, RefusedFile, SourceTable
 from schemas.rules import EMPTY_FILE, UNREADABLE
 from schemas.tables import TABLES
 
-SHIPPED = Path(__file__).resolve().parent.parent / "profiles"
+SHIPPED = Path(__file__).resolve().parents[2] / "profiles"
 DELIVERY_FILE = "profile.yaml"
 
 
@@ -138,7 +138,7 @@ def read_with_profile(path: Path, profile: Profile) -> list[SourceTable]:
         )
     frame = body.with_columns(_column_expr(k, v, profile) for k, v in profile.columns.items())
     if profile.measures:
-        from rtr.adapters.profile_melt import melt_measures
+        from rtr.adapters.profile.melt import melt_measures
 
         frame = melt_measures(frame, profile)
     keep = [c for c in TABLES[profile.table].column_names if c in frame.columns]

@@ -3,7 +3,7 @@
 import re
 from typing import Any
 
-from rtr.adapters.fhir_read import concept_text, first_date, ref_id
+from rtr.adapters.fhir.read import concept_text, first_date, ref_id
 
 Row = dict[str, Any]
 

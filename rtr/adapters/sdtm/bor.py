@@ -4,8 +4,8 @@ import polars as pl
 
 from rtr.adapters.common import DERIVED
 from rtr.adapters.dates import iso_date
-from rtr.adapters.sdtm_read import Domain
-from rtr.ingest.source import IMPUTED, LINE
+from rtr.adapters.interface import IMPUTED, LINE
+from rtr.adapters.sdtm.read import Domain
 
 # Confirmation (days between two assessments at the same or better level) and minimum time
 # from infusion for SD. RECIST 1.1 (Eisenhauer 2009): CR/PR confirmed >= 4 weeks later, SD at

@@ -2,11 +2,19 @@
 
 import polars as pl
 
+from rtr.adapters.ae_terms import ae_category, grade_text
 from rtr.adapters.common import ensure, finish, join_notes, reject_when
 from rtr.adapters.dates import iso_date
-from rtr.adapters.sdtm_read import Domain
-from rtr.adapters.sdtm_supp import pivot_onto
-from rtr.ingest.source import IMPUTED, LINE, REJECT_COLUMN, REJECT_REASON, REJECT_RULE, REJECT_VALUE
+from rtr.adapters.interface import (
+    IMPUTED,
+    LINE,
+    REJECT_COLUMN,
+    REJECT_REASON,
+    REJECT_RULE,
+    REJECT_VALUE,
+)
+from rtr.adapters.sdtm.read import Domain
+from rtr.adapters.sdtm.supp import pivot_onto
 from schemas.rules import AMBIGUOUS_DATE
 from schemas.tables import TABLES
 
@@ -76,37 +84,7 @@ def map_dm(dm: Domain, supp: Domain | None) -> pl.DataFrame:
     return finish(out, TABLES["subjects"].column_names)
 
 
-# MedDRA preferred terms (any case) and the abbreviations investigators write as verbatim terms
-# ("CRS grade 3"). Before MedDRA 21 CAR-T CRS was coded to the PT "Cytokine storm"; ICANS
-# (PT since MedDRA 23) was coded as "Neurotoxicity" or "Immune effector cell-associated
-# neurotoxicity syndrome". ICD-10-CM (FY2022+): D89.83x CRS, G92.0x ICANS.
-_TERMS = (
-    ("CRS", r"CYTOKINE RELEASE|CYTOKINE STORM|\bCRS\b|\bD89\.?83[0-59]?\b"),
-    ("ICANS", r"NEUROTOXICITY|\bICANS\b|\bG92\.?0[0-5]?\b"),
-    ("HLH", r"HA?EMOPHAGOCYTIC|^HLH$|MACROPHAGE ACTIVATION"),
-    ("infection", r"INFECTION|SEPSIS|SEPTIC|PNEUMONIA|BACTERAEMIA|BACTEREMIA"),
-    ("cytopenia", r"PENIA$|PENIA |AN(A)?EMIA|CYTOPENIA|PANCYTOPENIA"),
-)
 _SEVERITY_GRADE = {"MILD": "1", "MODERATE": "2", "SEVERE": "3"}
-
-
-def grade_text(grade: pl.Expr) -> pl.Expr:
-    """'3', 'Grade 3', 'GR 3', '3.0' -> '3'; other text unchanged (validation judges it)."""
-    digit = grade.str.extract(r"(?i)^\s*(?:GRADE|GR\.?)?\s*([0-5])(?:\.0+)?\s*$", 1)
-    return pl.coalesce(digit, grade)
-
-
-def ae_category(term: pl.Expr, body_system: pl.Expr) -> pl.Expr:
-    """The contract's ae_term (CRS, ICANS, HLH, infection, cytopenia, other) from AEDECOD/AETERM."""
-    text = term.str.to_uppercase()
-    expr: pl.Expr = (
-        pl.when(body_system.str.to_uppercase().str.contains("INFECTIONS"))
-        .then(pl.lit("infection"))
-        .otherwise(pl.lit("other"))
-    )
-    for category, pattern in reversed(_TERMS):
-        expr = pl.when(text.str.contains(pattern)).then(pl.lit(category)).otherwise(expr)
-    return expr
 
 
 def map_ae(ae: Domain, supp: Domain | None) -> pl.DataFrame:

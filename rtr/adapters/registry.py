@@ -1,0 +1,110 @@
+"""The one registry of formats: in detection order, each a name, a detector and a reader.
+
+A new sender format is a sub-package of ``rtr.adapters`` that defines a :class:`Format` and one
+line below (see README.md). The first format whose detector accepts a file is the file's format;
+``OTHER`` accepts anything and comes last.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from rtr.adapters import fhir, profile, sdtm
+from rtr.adapters.interface import Format, ReadContext, RefusedFile, Sniff, SourceTable
+from schemas.rules import UNREADABLE
+from schemas.tables import TABLES
+
+CANONICAL_SUFFIXES = (".csv", ".parquet", ".xlsx")
+
+
+def _is_manifest(sniff: Sniff) -> bool:
+    return sniff.name == "manifest.json"
+
+
+def _is_canonical(sniff: Sniff) -> bool:
+    return sniff.stem in TABLES and sniff.suffix in CANONICAL_SUFFIXES
+
+
+# Read by rtr.ingest itself (canonical tables) or not loadable (manifest, unknown): no reader.
+MANIFEST = Format("manifest", "delivery", "the delivery's manifest", _is_manifest)
+CANONICAL = Format("canonical", "contract", "a contract table", _is_canonical)
+OTHER = Format("other", "other", "a file of no known format", lambda sniff: True)
+
+REGISTRY: tuple[Format, ...] = (
+    MANIFEST,
+    CANONICAL,
+    sdtm.XPT,
+    profile.FORMAT,
+    fhir.NDJSON,
+    sdtm.DATASET_NDJSON,
+    sdtm.DATASET_JSON,
+    fhir.BUNDLE,
+    fhir.RESOURCE,
+    sdtm.DEFINE_XML,
+    sdtm.CSV,
+    OTHER,
+)
+BY_NAME: dict[str, Format] = {f.name: f for f in REGISTRY}
+FORMATS: tuple[str, ...] = tuple(BY_NAME)
+
+
+def detect_format(path: Path) -> str:
+    """The name of the first registered format whose detector accepts ``path`` (cheap: name + head)."""
+    sniff = Sniff.of(path)
+    return next(f.name for f in REGISTRY if f.detect(sniff))
+
+
+def family(fmt: str) -> str:
+    """The family of format ``fmt`` ('cdisc', 'fhir'...): files of one family give each other context."""
+    return BY_NAME[fmt].family
+
+
+def readable(fmt: str) -> bool:
+    """True when an adapter reads files of format ``fmt`` (canonical files are rtr.ingest's)."""
+    return BY_NAME[fmt].reader is not None
+
+
+def read_standard(
+    path: Path,
+    *,
+    fmt: str,
+    siblings: tuple[Path, ...] | list[Path] = (),
+    profile: object = None,
+) -> list[SourceTable]:
+    """Contract tables from one non-canonical file of a delivery.
+
+    Raises :class:`RefusedFile` when the whole file cannot be read.
+    """
+    reader = BY_NAME[fmt].reader if fmt in BY_NAME else None
+    if reader is None:
+        raise ValueError(
+            f"read_standard cannot read format {fmt!r}; canonical files go to rtr.ingest"
+        )
+    context = ReadContext(fmt=fmt, siblings=tuple(siblings), profile=profile)
+    return _guarded(path, lambda: reader(path, context))
+
+
+def _guarded(path: Path, read: Callable[[], list[SourceTable]]) -> list[SourceTable]:
+    """``read()``, with a shape rtr cannot map refusing this file instead of ending the whole run.
+
+    Standard files from unknown senders may be valid JSON/XPORT yet hold shapes the standard
+    does not allow (a string where FHIR has an object); the other files of the run still load.
+    """
+    try:
+        return read()
+    except RefusedFile:
+        raise
+    except (
+        AttributeError,
+        TypeError,
+        ValueError,
+        KeyError,
+        IndexError,
+        pl.exceptions.PolarsError,
+    ) as exc:
+        raise RefusedFile(
+            UNREADABLE,
+            f"{path.name} holds a structure rtr cannot map ({type(exc).__name__}: {exc}); "
+            "check it against the standard, and report it to the rtr team with the file",
+        ) from exc
