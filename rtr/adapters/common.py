@@ -4,25 +4,14 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from rtr.adapters.interface import (
-    DERIVED,
-    IMPUTED,
-    LINE,
-    REJECT_COLUMN,
-    REJECT_REASON,
-    REJECT_RULE,
-    REJECT_VALUE,
-)
+from rtr.adapters.interface import DERIVED, META_COLUMNS, REJECT_COLUMNS
 
-META_COLUMNS = (LINE, REJECT_RULE, REJECT_REASON, REJECT_COLUMN, REJECT_VALUE, IMPUTED, DERIVED)
+__all__ = ["DERIVED", "META_COLUMNS"]
 
 
 def no_reject() -> list[pl.Expr]:
     """Reject columns all null (a row that maps cleanly)."""
-    return [
-        pl.lit(None, pl.String).alias(c)
-        for c in (REJECT_RULE, REJECT_REASON, REJECT_COLUMN, REJECT_VALUE)
-    ]
+    return [pl.lit(None, pl.String).alias(c) for c in REJECT_COLUMNS]
 
 
 def reject_when(
@@ -39,12 +28,7 @@ def reject_when(
             expr = pl.when(rule[0]).then(lit.cast(pl.String)).otherwise(expr)
         return expr
 
-    return [
-        chain(1).alias(REJECT_RULE),
-        chain(2).alias(REJECT_REASON),
-        chain(3).alias(REJECT_COLUMN),
-        chain(4).alias(REJECT_VALUE),
-    ]
+    return [chain(i + 1).alias(c) for i, c in enumerate(REJECT_COLUMNS)]
 
 
 def join_notes(*exprs: pl.Expr) -> pl.Expr:

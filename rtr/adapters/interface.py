@@ -15,6 +15,23 @@ from typing import Any
 
 import polars as pl
 
+__all__ = [
+    "DERIVED",
+    "IMPUTED",
+    "LINE",
+    "META_COLUMNS",
+    "REJECT_COLUMN",
+    "REJECT_COLUMNS",
+    "REJECT_REASON",
+    "REJECT_RULE",
+    "REJECT_VALUE",
+    "Format",
+    "ReadContext",
+    "RefusedFile",
+    "Sniff",
+    "SourceTable",
+]
+
 LINE = "_line"
 """Locator of a row in its source: 1-based line with the header as line 1 (records: index + 2)."""
 
@@ -31,6 +48,10 @@ Ingestion must not count it in ``rows_read``; its ``_line`` names the source row
 
 IMPUTED = "_imputed"
 """Optional column naming values an adapter imputed (e.g. 'onset_date: day imputed as 01')."""
+
+REJECT_COLUMNS = (REJECT_RULE, REJECT_REASON, REJECT_COLUMN, REJECT_VALUE)
+META_COLUMNS = (LINE, *REJECT_COLUMNS, IMPUTED, DERIVED)
+"""Every meta column an adapter may set, in the order frames carry them."""
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,4 @@
 """The adapters' interface under its older ingest name; it lives in :mod:`rtr.adapters.interface`."""
 
-from rtr.adapters.interface import (
-    DERIVED,
-    IMPUTED,
-    LINE,
-    REJECT_COLUMN,
-    REJECT_REASON,
-    REJECT_RULE,
-    REJECT_VALUE,
-    RefusedFile,
-    SourceTable,
-)
-
-__all__ = [
-    "DERIVED",
-    "IMPUTED",
-    "LINE",
-    "REJECT_COLUMN",
-    "REJECT_REASON",
-    "REJECT_RULE",
-    "REJECT_VALUE",
-    "RefusedFile",
-    "SourceTable",
-]
+from rtr.adapters.interface import *  # noqa: F403
+from rtr.adapters.interface import __all__ as __all__

@@ -21,15 +21,7 @@ from rtr.adapters.dates import iso_date
 from rtr.adapters.fhir.follow_up import follow_up_frame
 from rtr.adapters.fhir.map import classify, patient_rows
 from rtr.adapters.fhir.read import delivery_resources, load_resources
-from rtr.adapters.interface import (
-    IMPUTED,
-    LINE,
-    REJECT_COLUMN,
-    REJECT_REASON,
-    REJECT_RULE,
-    REJECT_VALUE,
-    SourceTable,
-)
+from rtr.adapters.interface import IMPUTED, LINE, REJECT_COLUMNS, SourceTable
 from schemas.rules import AMBIGUOUS_DATE, INVALID_TYPE
 from schemas.tables import TABLES
 
@@ -99,13 +91,13 @@ def read_fhir(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[So
 
 
 def _malformed(locator: int, kind: str, exc: Exception) -> dict[str, Any]:
+    reason = (
+        f"{kind} has an element of a shape FHIR R4 does not allow "
+        f"({type(exc).__name__}: {exc}); send it as valid FHIR R4"
+    )
     return {
         LINE: locator,
-        REJECT_RULE: INVALID_TYPE,
-        REJECT_REASON: f"{kind} has an element of a shape FHIR R4 does not allow "
-        f"({type(exc).__name__}: {exc}); send it as valid FHIR R4",
-        REJECT_COLUMN: kind,
-        REJECT_VALUE: None,
+        **dict(zip(REJECT_COLUMNS, (INVALID_TYPE, reason, kind, None), strict=True)),
     }
 
 

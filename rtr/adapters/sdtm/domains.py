@@ -5,14 +5,7 @@ import polars as pl
 from rtr.adapters.ae_terms import ae_category, grade_text
 from rtr.adapters.common import ensure, finish, join_notes, reject_when
 from rtr.adapters.dates import iso_date
-from rtr.adapters.interface import (
-    IMPUTED,
-    LINE,
-    REJECT_COLUMN,
-    REJECT_REASON,
-    REJECT_RULE,
-    REJECT_VALUE,
-)
+from rtr.adapters.interface import IMPUTED, LINE, REJECT_COLUMNS, REJECT_RULE
 from rtr.adapters.sdtm.read import Domain
 from rtr.adapters.sdtm.supp import pivot_onto
 from schemas.rules import AMBIGUOUS_DATE
@@ -176,7 +169,5 @@ def merge_same_day(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             ),
         ).alias(IMPUTED),
     )
-    consumed = f.filter(~pl.col("_keep")).select(
-        LINE, REJECT_RULE, REJECT_REASON, REJECT_COLUMN, REJECT_VALUE
-    )
+    consumed = f.filter(~pl.col("_keep")).select(LINE, *REJECT_COLUMNS)
     return kept.drop("_keep", "_n", "_serious", "_resolved"), consumed
