@@ -1,5 +1,6 @@
 """Where rtr keeps its warehouse, landing zone, archive and reports."""
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,6 +15,9 @@ class Settings:
     warehouse: Path
     landing: Path
     reports: Path
+    # How long a command waits for another rtr process to finish with the warehouse, the pipeline
+    # or a report folder before it gives up and names the holder (RTR_LOCK_WAIT_SECONDS).
+    lock_wait_seconds: float = 600.0
 
     @property
     def archive(self) -> Path:
@@ -38,4 +42,21 @@ class Settings:
             warehouse=pick("warehouse", "RTR_WAREHOUSE", home / "warehouse.duckdb"),
             landing=pick("landing", "RTR_LANDING", home / "landing"),
             reports=pick("reports", "RTR_REPORTS", home / "reports"),
+            lock_wait_seconds=_seconds(env, "RTR_LOCK_WAIT_SECONDS", 600.0),
         )
+
+
+def _seconds(env: Mapping[str, str], var: str, default: float) -> float:
+    """A non-negative number of seconds from ``var``, or ``default`` when unset."""
+    text = env.get(var, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (value >= 0 and math.isfinite(value)):  # no command ever waits forever
+        raise ValueError(
+            f"{var}={text!r} is not a number of seconds; set it to e.g. 600 or unset it"
+        )
+    return value

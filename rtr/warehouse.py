@@ -1,13 +1,12 @@
-"""The DuckDB warehouse: connections (one writer at a time), layer schemas and table DDL."""
+"""The working DuckDB warehouse: connections (one rtr process at a time), layer schemas and DDL."""
 
-import fcntl
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+from rtr import locks
 from schemas import DUCKDB_TYPES, TABLES
 from schemas.columns import Table
 
@@ -62,41 +61,39 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
         publish_vocabulary(conn)
 
 
-def _lock_file(path: Path) -> Path:
+DEFAULT_WAIT_SECONDS = locks.DEFAULT_WAIT_SECONDS
+
+
+def lock_file(path: Path) -> Path:
+    """The lock file beside the warehouse; while held it records the holder (PID, command, since)."""
     return path.with_name(path.name + ".writer.lock")
 
 
 @contextmanager
-def _locked(path: Path, mode: int, *, wait_seconds: float) -> Iterator[None]:
-    """Hold the warehouse's lock file: exclusive for the writer, shared for readers.
+def held(path: Path, wait_seconds: float) -> Iterator[None]:
+    """Hold the warehouse's lock: one rtr process at a time opens the working file.
 
-    DuckDB lets one process write a file and refuses it while another process has it open,
-    even read-only; waiting on one lock file turns those refusals into queueing.
+    DuckDB lets one process write a file and refuses it to every other process while it does,
+    even read-only; queueing on one lock file turns those refusals into bounded waits. Readers
+    outside a load or run never take it: they open the published copy (rtr.publish).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _lock_file(path).open("a") as lock:
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            try:
-                fcntl.flock(lock, mode | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(
-                        f"{path} has been in use by another rtr process for {wait_seconds:.0f} s; "
-                        "wait for the running ingest or pipeline run to finish, or stop it"
-                    ) from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with locks.hold(
+        lock_file(path),
+        what=f"the warehouse {path}",
+        wait_seconds=wait_seconds,
+        advice="Let that command finish or stop it (kill PID), then run this one again; "
+        "set RTR_LOCK_WAIT_SECONDS to wait longer.",
+    ):
+        yield
 
 
 @contextmanager
-def writer(path: Path, *, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The one writing connection: waits for other rtr writers and readers instead of failing."""
-    with _locked(path, fcntl.LOCK_EX, wait_seconds=wait_seconds):
+def writer(
+    path: Path, *, wait_seconds: float = DEFAULT_WAIT_SECONDS
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The one writing connection: waits (bounded) for another rtr process instead of failing."""
+    with held(path, wait_seconds):
+        path.parent.mkdir(parents=True, exist_ok=True)
         conn = duckdb.connect(str(path))
         try:
             ensure_schema(conn)
@@ -106,23 +103,22 @@ def writer(path: Path, *, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDB
 
 
 @contextmanager
-def reading(path: Path, *, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection that waits while a writer holds the file; readers share."""
+def reading(
+    path: Path, *, wait_seconds: float = DEFAULT_WAIT_SECONDS
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the working file, for the steps of a load or run themselves.
+
+    It takes the same lock as the writer (DuckDB refuses a reader while another process writes).
+    Everything outside a load or run reads the published copy instead (rtr.publish).
+    """
     if not path.exists():
         raise FileNotFoundError(f"no warehouse at {path}; run `rtr ingest` or `rtr run` first")
-    with _locked(path, fcntl.LOCK_SH, wait_seconds=wait_seconds):
+    with held(path, wait_seconds):
         conn = duckdb.connect(str(path), read_only=True)
         try:
             yield conn
         finally:
             conn.close()
-
-
-def reader(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection without waiting (notebooks, BI tools): fails while a writer runs."""
-    if not path.exists():
-        raise FileNotFoundError(f"no warehouse at {path}; run `rtr ingest` or `rtr run` first")
-    return duckdb.connect(str(path), read_only=True)
 
 
 def scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> object:
