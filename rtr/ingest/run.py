@@ -10,6 +10,7 @@ from rtr.adapters import find_profile
 from rtr.ingest.delivery import MANIFEST, Delivery, find_deliveries
 from rtr.ingest.load import FileResult, load_file, record_refused
 from rtr.ingest.units import is_canonical
+from rtr.publish import publish
 from schemas import rules
 
 
@@ -20,16 +21,23 @@ def ingest_path(
     archive_dir: Path,
     profile: str | None = None,
     on_file: Callable[[FileResult], None] | None = None,
+    lock_wait_seconds: float = warehouse.DEFAULT_WAIT_SECONDS,
+    publish_copy: bool = False,
 ) -> list[FileResult]:
-    """Load every file of every delivery under ``path``; each file is its own transaction."""
+    """Load every file of every delivery under ``path``; each file is its own transaction.
+
+    With ``publish_copy`` the readers' copy is replaced once every file was judged (rtr.publish).
+    """
     results: list[FileResult] = []
     deliveries = find_deliveries(path)
-    with warehouse.writer(warehouse_path) as conn:
+    with warehouse.writer(warehouse_path, wait_seconds=lock_wait_seconds) as conn:
         for delivery in deliveries:
             for result in ingest_delivery(conn, delivery, archive_dir=archive_dir, profile=profile):
                 results.append(result)
                 if on_file is not None:
                     on_file(result)
+        if publish_copy:
+            publish(conn, warehouse_path)
     return results
 
 
