@@ -10,6 +10,11 @@ telemetry:
 concurrency:
   pools:
     default_limit: 1
+# The daemon (rtr ui) frees pool slots still held by runs that ended; rtr run also marks runs whose
+# process died as failed and frees their slots when it starts (pipelines/healing.py).
+run_monitoring:
+  enabled: true
+  free_slots_after_run_end_seconds: 30
 """
 
 

@@ -1,15 +1,19 @@
 """Materialise the whole graph in-process: the function behind `rtr run` and `rtr demo`."""
 
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import dagster as dg
 
 from pipelines.checks import all_checks
 from pipelines.definitions import ASSETS
+from pipelines.healing import heal_dead_runs, process_tags
 from pipelines.instance import ensure_dagster_home
 from pipelines.resources import WarehouseResource
+from pipelines.supervise import INVOCATION_TAG, supervise
+from rtr import locks
 from rtr.config import Settings
 
 
@@ -26,13 +30,17 @@ class RunSummary:
     files_by_outcome: dict[str, int] = field(default_factory=dict)
     report_index: str | None = None
     errors: list[str] = field(default_factory=list)
+    healed: list[str] = field(default_factory=list)
+    lock_timeout: bool = False
+    published: str | None = None
 
     def lines(self) -> list[str]:
         """A short human summary for the command line."""
-        out = [
+        out = [f"  {line}" for line in self.healed]
+        out += [
             f"run {self.run_id}: {'succeeded' if self.success else 'FAILED'}",
             f"  assets materialised: {len(self.materialized)}",
-            f"  files by outcome: {self.files_by_outcome or 'no files'}",
+            f"  files: {outcome_words(self.files_by_outcome) or 'none in the landing zone'}",
         ]
         if self.skipped:
             out.append(f"  not materialised: {', '.join(self.skipped)}")
@@ -41,15 +49,21 @@ class RunSummary:
         if self.warned_checks:
             out.append(f"  warnings: {', '.join(self.warned_checks)}")
         out += [f"  error: {e}" for e in self.errors]
+        if self.published:
+            out.append(f"  published for readers: {self.published}")
         if self.report_index:
             out.append(f"  report: {self.report_index}")
         return out
 
 
-def _root_message(error: Any) -> str:
+def _root_error(error: Any) -> Any:
     """The innermost cause of a step failure: what actually went wrong, not Dagster's wrapper."""
     while getattr(error, "cause", None) is not None:
         error = error.cause
+    return error
+
+
+def _last_line(error: Any) -> str:
     return str(getattr(error, "message", error)).strip().splitlines()[-1]
 
 
@@ -66,13 +80,15 @@ def summarise(result: dg.ExecuteInProcessResult, all_keys: list[dg.AssetKey]) ->
         if not ev.passed:
             name = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
             (failed if ev.severity == dg.AssetCheckSeverity.ERROR else warned).append(name)
-    errors = [
-        f"{e.step_key}: {_root_message(e.event_specific_data.error)}"  # type: ignore[union-attr]
+    failures = [
+        (e.step_key, _root_error(e.event_specific_data.error))  # type: ignore[union-attr]
         for e in result.all_events
         if e.is_step_failure and e.event_specific_data is not None
     ]
+    errors = [f"{step}: {_last_line(error)}" for step, error in failures]
     loads: Mapping[str, Any] = meta.get("audit/loads", {})
     index = meta.get("report_site", {}).get("index")
+    published = meta.get("published_warehouse", {}).get("path")
     return RunSummary(
         success=result.success and not failed,
         run_id=result.run_id,
@@ -83,30 +99,56 @@ def summarise(result: dg.ExecuteInProcessResult, all_keys: list[dg.AssetKey]) ->
         files_by_outcome=dict(loads.get("files_by_outcome", {})),
         report_index=str(index) if index else None,
         errors=errors,
+        lock_timeout=any(getattr(e, "cls_name", None) == "LockTimeout" for _, e in failures),
+        published=str(published) if published else None,
     )
 
 
 def run_everything(
     settings: Settings, *, seed: int | None = None, log_level: str = "WARNING"
 ) -> RunSummary:
-    """Ingest the landing zone, link, analyse and report in one in-process run.
+    """Ingest the landing zone, link, analyse, publish and report in one in-process run.
 
     Runs against the project's Dagster instance (settings.dagster_home), so the warehouse pool
-    limit keeps it from writing while another run does, and the run shows in `rtr ui`.
+    limit keeps it from writing while another run does, and the run shows in `rtr ui`. One rtr
+    run at a time per instance (a lock records which); runs that died before are healed first.
+    Every wait is bounded by settings.lock_wait_seconds; SIGTERM/SIGINT stop it at once.
     """
     home = ensure_dagster_home(settings.dagster_home)
     # The console shows warnings only; every event is still in the instance for `rtr ui`.
     run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if seed is not None:
         run_config["ops"] = {"analysis_tables": {"config": {"seed": seed}}}
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        result = dg.materialize(
-            [*ASSETS, *all_checks()],
-            instance=instance,
-            resources={"rtr_warehouse": WarehouseResource.from_settings(settings)},
-            run_config=run_config,
-            raise_on_error=False,
-            tags={"rtr/started_by": "rtr run"},
+    invocation = uuid.uuid4().hex
+    tags = {"rtr/started_by": "rtr run", INVOCATION_TAG: invocation, **process_tags()}
+    with (
+        locks.hold(
+            home / "rtr-run.lock",
+            what=f"the rtr pipeline of {home}",
+            wait_seconds=settings.lock_wait_seconds,
+            advice="Another rtr run or rtr demo is running: let it finish or stop it (kill PID); "
+            "set RTR_LOCK_WAIT_SECONDS to wait longer.",
+        ),
+        dg.DagsterInstance.from_config(str(home)) as instance,
+    ):
+        healed = heal_dead_runs(instance)
+        result = supervise(
+            instance,
+            lambda: dg.materialize(
+                [*ASSETS, *all_checks()],
+                instance=instance,
+                resources={"rtr_warehouse": WarehouseResource.from_settings(settings)},
+                run_config=run_config,
+                raise_on_error=False,
+                tags=tags,
+            ),
+            invocation=invocation,
+            wait_seconds=settings.lock_wait_seconds,
         )
         keys = [k for a in ASSETS for k in a.keys]
-        return summarise(result, keys)
+        return replace(summarise(result, keys), healed=healed)
+
+
+def outcome_words(files_by_outcome: Mapping[str, int]) -> str:
+    """'5 accepted, 1 partially accepted, 2 refused': files by outcome as a reader says it."""
+    return ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(files_by_outcome.items()))
