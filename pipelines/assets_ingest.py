@@ -81,6 +81,7 @@ def core_tables(
             target,
             warehouse_path=rtr_warehouse.warehouse_file,
             archive_dir=rtr_warehouse.archive_dir,
+            lock_wait_seconds=rtr_warehouse.lock_wait_seconds,
         )
     else:
         context.log.warning(

@@ -7,7 +7,7 @@ import dagster as dg
 from pipelines.assets_analysis import analysis_tables
 from pipelines.assets_ingest import core_tables
 from pipelines.assets_linked import linked_tables
-from pipelines.assets_reports import report_site
+from pipelines.assets_reports import published_warehouse, report_site
 from pipelines.checks import all_checks
 from pipelines.jobs import ingest_job, nightly_job
 from pipelines.resources import WarehouseResource
@@ -15,7 +15,7 @@ from pipelines.schedules import build_nightly_schedule
 from pipelines.sensors import DEFAULT_SETTLE_SECONDS, build_landing_sensor
 from rtr.config import Settings
 
-ASSETS = (core_tables, linked_tables, analysis_tables, report_site)
+ASSETS = (core_tables, linked_tables, analysis_tables, published_warehouse, report_site)
 
 
 def build_definitions(

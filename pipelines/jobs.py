@@ -7,13 +7,15 @@ from pipelines.layers import (
     FEATURES_GROUP,
     INGEST_GROUP,
     LINKED_GROUP,
+    PUBLISHED_KEY,
     REPORTS_GROUP,
 )
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
-    selection=dg.AssetSelection.groups(INGEST_GROUP),
-    description="Load deliveries into core.* and audit.* (one delivery when started by the sensor).",
+    selection=dg.AssetSelection.groups(INGEST_GROUP) | dg.AssetSelection.assets(PUBLISHED_KEY),
+    description="Load deliveries into core.* and audit.* (one delivery when started by the sensor), "
+    "then replace the readers' published copy.",
 )
 
 NIGHTLY_SELECTION = dg.AssetSelection.groups(

@@ -35,4 +35,5 @@ def analysis_key(table: str) -> dg.AssetKey:
 
 CORE_KEYS = tuple(core_key(t) for t in TABLES)
 AUDIT_KEYS = tuple(audit_key(t) for t in AUDIT_TABLES)
+PUBLISHED_KEY = dg.AssetKey(["published_warehouse"])
 REPORT_SITE_KEY = dg.AssetKey(["report_site"])

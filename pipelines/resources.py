@@ -10,9 +10,6 @@ import duckdb
 from rtr import warehouse
 from rtr.config import Settings
 
-# How long a reader waits for a writer in another run or process to finish before giving up.
-READ_WAIT_SECONDS = 600.0
-
 
 class WarehouseResource(dg.ConfigurableResource):
     """Paths of the rtr warehouse and its zones; hands out the one writer or a reader."""
@@ -21,6 +18,8 @@ class WarehouseResource(dg.ConfigurableResource):
     landing_path: str
     archive_path: str
     reports_path: str
+    # How long a step waits for another rtr process holding the warehouse (RTR_LOCK_WAIT_SECONDS).
+    lock_wait_seconds: float = warehouse.DEFAULT_WAIT_SECONDS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "WarehouseResource":
@@ -29,6 +28,7 @@ class WarehouseResource(dg.ConfigurableResource):
             landing_path=str(settings.landing),
             archive_path=str(settings.archive),
             reports_path=str(settings.reports),
+            lock_wait_seconds=settings.lock_wait_seconds,
         )
 
     @property
@@ -50,16 +50,19 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The one writing connection (serialised with every other rtr writer by a file lock)."""
-        with warehouse.writer(self.warehouse_file) as conn:
+        with warehouse.writer(self.warehouse_file, wait_seconds=self.lock_wait_seconds) as conn:
             yield conn
 
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection; waits while another run or process holds the writer."""
+        """A read-only connection to the working file for this run's own steps (checks, metadata).
+
+        It takes the warehouse lock like the writer; readers outside runs open the published copy.
+        """
         if not self.warehouse_file.exists():
             # A check or report on a warehouse nobody has written yet: create the empty layers
             # so that readers see empty tables rather than a missing file.
             with self.writer():
                 pass
-        with warehouse.reading(self.warehouse_file, wait_seconds=READ_WAIT_SECONDS) as conn:
+        with warehouse.reading(self.warehouse_file, wait_seconds=self.lock_wait_seconds) as conn:
             yield conn

@@ -1,10 +1,28 @@
-"""The `rtr` command line: ingest, run, demo, report, ui."""
+"""The `rtr` command line: ingest, run, demo, report, ui.
+
+Exit codes: 0 done; 1 data problems (--strict: something quarantined or refused; run/demo: a
+step or blocking check failed); 2 usage or environment (a path, a setting, the disk, a file
+rtr cannot read); 3 a lock wait ran out (another rtr process held the warehouse, the pipeline
+or the report folder); 130/143 stopped by Ctrl-C/SIGTERM. Every failure is one sentence on
+stderr saying what to do; --debug adds the traceback.
+"""
 
 import argparse
+import logging
+import os
 import sys
+import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rtr.config import Settings
+from rtr.locks import LockTimeout, printable
+from rtr.stopping import Stopped, stop_on_signals
+
+if TYPE_CHECKING:
+    from pipelines.run import RunSummary
+
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_LOCK = 0, 1, 2, 3
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -18,22 +36,27 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from rtr.ingest.run import ingest_path
     from rtr.ingest.summary import print_file_result, print_totals
+    from rtr.publish import published_copy
 
     settings = _settings(args)
     if not args.path.exists():
-        print(f"rtr ingest: {args.path} does not exist", file=sys.stderr)
-        return 2
+        raise FileNotFoundError(
+            f"{args.path} does not exist: pass a landing root, delivery or file"
+        )
     results = ingest_path(
         args.path,
         warehouse_path=settings.warehouse,
         archive_dir=settings.archive,
         profile=args.profile,
         on_file=print_file_result,
+        lock_wait_seconds=settings.lock_wait_seconds,
+        publish_copy=True,
     )
     print_totals(results, settings.warehouse)
+    print(f"published for readers: {published_copy(settings.warehouse)}")
     if args.strict and any(r.outcome in ("refused", "partially_accepted") for r in results):
-        return 1
-    return 0
+        return EXIT_DATA
+    return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -41,29 +64,32 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if not settings.landing.exists():
-        print(
-            f"rtr run: landing zone {settings.landing} does not exist; pass --landing DIR",
-            file=sys.stderr,
+        raise FileNotFoundError(
+            f"landing zone {settings.landing} does not exist; pass --landing DIR"
         )
-        return 2
     summary = run_everything(settings, seed=args.seed)
     for line in summary.lines():
         print(line)
-    return 0 if summary.success else 1
+    return _run_exit_code(summary)
+
+
+def _run_exit_code(summary: "RunSummary") -> int:
+    if summary.lock_timeout:
+        return EXIT_LOCK
+    return EXIT_OK if summary.success else EXIT_DATA
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from rtr.publish import ensure_published
     from rtr.report import build_site
 
     settings = _settings(args)
     out = args.out or (settings.reports / "sites" / args.site if args.site else settings.reports)
-    try:
-        index = build_site(settings.warehouse, out, site=args.site)
-    except (FileNotFoundError, FileExistsError, ValueError) as exc:
-        print(f"rtr report: {exc}", file=sys.stderr)
-        return 2
+    # Always the published copy (never the working file): a report never waits for a load.
+    copy = ensure_published(settings.warehouse, wait_seconds=settings.lock_wait_seconds)
+    index = build_site(copy.resolve(), out, site=args.site, wait_seconds=settings.lock_wait_seconds)
     print(f"report: {index}")
-    return 0
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -79,7 +105,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print_summary(settings)
     if summary.report_index:
         print(f"\nReport: {summary.report_index}")
-    return 0 if summary.success else 1
+    return _run_exit_code(summary)
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -100,10 +126,20 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rtr", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="rtr", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--debug", action="store_true", help="show the traceback of a failure")
+    # Also accepted after the command; SUPPRESS keeps it from resetting the flag given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    ingest = sub.add_parser("ingest", help="load deliveries under PATH into the warehouse")
+    ingest = sub.add_parser(
+        "ingest", help="load deliveries under PATH into the warehouse", parents=[common]
+    )
     ingest.add_argument("path", type=Path)
     ingest.add_argument("--warehouse", type=Path)
     ingest.add_argument("--profile", help="source profile to read the delivery with")
@@ -113,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.set_defaults(func=cmd_ingest)
 
     run = sub.add_parser(
-        "run", help="ingest the landing zone, link, analyse and report (in-process)"
+        "run",
+        help="ingest the landing zone, link, analyse and report (in-process)",
+        parents=[common],
     )
     run.add_argument("--landing", type=Path)
     run.add_argument("--warehouse", type=Path)
@@ -121,17 +159,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="seed for the analyses' resampling and models")
     run.set_defaults(func=cmd_run)
 
-    report = sub.add_parser("report", help="write the static HTML report site from the warehouse")
+    report = sub.add_parser(
+        "report", help="write the static HTML report site from the warehouse", parents=[common]
+    )
     report.add_argument("--warehouse", type=Path)
     report.add_argument("--out", type=Path, help="output folder (default: $RTR_REPORTS)")
     report.add_argument("--site", help="only this hospital's patients (site_id)")
     report.set_defaults(func=cmd_report)
 
-    demo = sub.add_parser("demo", help="run everything on the bundled sample deliveries")
+    demo = sub.add_parser(
+        "demo", help="run everything on the bundled sample deliveries", parents=[common]
+    )
     demo.set_defaults(func=cmd_demo)
 
     ui = sub.add_parser(
-        "ui", help="start the Dagster UI on this machine with the project's DAGSTER_HOME"
+        "ui",
+        help="start the Dagster UI on this machine with the project's DAGSTER_HOME",
+        parents=[common],
     )
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
@@ -143,8 +187,68 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every failure becomes a one-line cause and what to do, and an exit code."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"rtr {args.command}: %(message)s"))
+    rtr_log = logging.getLogger("rtr")
+    rtr_log.addHandler(handler)
+    failure: BaseException
+    try:
+        with stop_on_signals():
+            return int(args.func(args))
+    except (Exception, Stopped, KeyboardInterrupt) as exc:
+        failure = exc
+    finally:
+        rtr_log.removeHandler(handler)
+    code, message = explain(failure)
+    if getattr(args, "debug", False):
+        traceback.print_exception(failure)
+    print(f"rtr {args.command}: {message}", file=sys.stderr, flush=True)
+    _exit_at_once_if_a_run_is_abandoned(code)
+    return code
+
+
+def explain(exc: BaseException) -> tuple[int, str]:
+    """The exit code and one-line message for a failure, saying what to do."""
+    text = printable(" ".join(str(exc).split()))
+    if isinstance(exc, Stopped):
+        return exc.exit_code, (
+            f"stopped by {exc}; what was committed stays (each file and each step is one "
+            "transaction): run the command again to finish"
+        )
+    if isinstance(exc, KeyboardInterrupt):
+        return 130, "stopped by Ctrl-C; run the command again to finish"
+    if isinstance(exc, LockTimeout):
+        return EXIT_LOCK, text
+    if isinstance(exc, FileNotFoundError | FileExistsError | NotADirectoryError | ValueError):
+        return EXIT_USAGE, text
+    if isinstance(exc, OSError):
+        where = f" ({printable(str(exc.filename))})" if exc.filename else ""
+        return EXIT_USAGE, (
+            f"{exc.strerror or text}{where}: check that the path exists, that you may write it "
+            "and that the disk has room"
+        )
+    if type(exc).__module__.startswith(("duckdb", "_duckdb")):
+        return EXIT_USAGE, (
+            f"DuckDB could not read or write the warehouse ({text}); check the file and the disk, "
+            "and run again with --debug to see where"
+        )
+    return EXIT_USAGE, (
+        f"unexpected {type(exc).__name__}: {text}; run again with --debug for the traceback "
+        "and report it with the command line"
+    )
+
+
+def _exit_at_once_if_a_run_is_abandoned(code: int) -> None:
+    """A stopped or timed-out run may still execute in a worker thread: do not wait for it."""
+    if "pipelines.supervise" not in sys.modules:
+        return
+    from pipelines.supervise import worker_running
+
+    if worker_running():
+        sys.stdout.flush()
+        os._exit(code)
 
 
 if __name__ == "__main__":

@@ -3,11 +3,12 @@
 import shutil
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 import sample_data
-from rtr import warehouse
 from rtr.config import Settings
+from rtr.publish import ensure_published
 
 DEMO_DELIVERIES = Path(sample_data.__file__).parent / "demo"
 
@@ -23,7 +24,9 @@ def stage_demo_landing(settings: Settings) -> Path:
 
 def print_summary(settings: Settings, *, findings_per_outcome: int = 3) -> None:
     """Loads, link issues and the top adjusted findings per outcome, read from the warehouse."""
-    with warehouse.reading(settings.warehouse) as conn:
+    # The published copy, like every reader: the run that just ended replaced it.
+    copy = ensure_published(settings.warehouse, wait_seconds=settings.lock_wait_seconds)
+    with duckdb.connect(str(copy.resolve()), read_only=True) as conn:
         tables = {
             r[0]
             for r in conn.execute(
