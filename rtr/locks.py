@@ -40,7 +40,9 @@ def printable(text: str) -> str:
 
 def this_command() -> str:
     """The running command line, shortened to the program's name, as a user would type it."""
-    argv = [Path(sys.argv[0]).name if sys.argv else "python", *sys.argv[1:]]
+    first = sys.argv[0] if sys.argv else "-c"
+    argv = ["python", "-c"] if first == "-c" else [Path(first).name]
+    argv += sys.argv[1:]
     return printable(shlex.join(argv))
 
 

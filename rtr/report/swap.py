@@ -58,7 +58,9 @@ def building(out_dir: Path, *, wait_seconds: float) -> Iterator[Path]:
 
 def write_marker(site: Path, lines: list[str]) -> None:
     """Record that rtr report wrote ``site``, with every file it holds (what it may delete later)."""
-    files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    files = sorted(
+        p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file() and p.name != MARKER
+    )
     text = "\n".join(["written by rtr report", *lines, _FILES_HEADER, *files]) + "\n"
     (site / MARKER).write_text(text, encoding="utf-8")
 
