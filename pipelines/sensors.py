@@ -5,6 +5,7 @@ import json
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
+from pipelines.healing import heal_dead_runs
 from pipelines.landing import is_settled, landed_deliveries
 from pipelines.resources import WarehouseResource
 
@@ -41,6 +42,11 @@ def build_landing_sensor(
         description="Starts one ingest run per new or changed delivery in the landing zone.",
     )
     def landing_sensor(context: dg.SensorEvaluationContext, rtr_warehouse: WarehouseResource):
+        if context.instance_ref is not None:
+            # Under the daemon nothing else would notice a run worker that was killed: heal it
+            # here, or its warehouse slot would hold every later run until someone runs rtr run.
+            for line in heal_dead_runs(context.instance):
+                context.log.warning(line)
         seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
         requests, waiting = [], []
         for d in landed_deliveries(rtr_warehouse.landing_dir):

@@ -105,3 +105,22 @@ def test_rtr_run_waits_for_a_live_holder_then_exits_3_naming_its_run(
         f"rtr run: the warehouse pool (rtr_warehouse) is in use by run {holder.run_id[:8]}, PID {child.pid}"
     )
     assert "set RTR_LOCK_WAIT_SECONDS to wait longer" in last and "Traceback" not in done.stderr
+
+
+def test_the_landing_sensor_heals_a_killed_daemon_run_on_its_next_tick(tmp_path: Path) -> None:
+    from pipelines.definitions import build_definitions
+    from rtr.config import Settings
+
+    settings = Settings.from_env({"RTR_HOME": str(tmp_path / "home")})
+    dagster_home = ensure_dagster_home(settings.dagster_home)
+    child = start_holder(dagster_home, "daemon-style")
+    kill9(child)
+    defs = build_definitions(settings, settle_seconds=0)
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        (dead,) = instance.get_runs()
+        context = dg.build_sensor_context(
+            instance_ref=instance.get_ref(), definitions=defs, resources=defs.resources
+        )
+        defs.resolve_sensor_def("landing_sensor")(context)
+        assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert slots(instance) == []
