@@ -84,7 +84,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     from rtr.report import build_site
 
     settings = _settings(args)
-    out = args.out or (settings.reports / "sites" / args.site if args.site else settings.reports)
+    # A hospital's site goes beside the cohort site, not inside it: each folder is one site,
+    # replaced whole, and a rebuild of one never touches another.
+    by_site = settings.reports.with_name(settings.reports.name + "-sites")
+    out = args.out or (by_site / args.site if args.site else settings.reports)
     # Always the published copy (never the working file): a report never waits for a load.
     copy = ensure_published(settings.warehouse, wait_seconds=settings.lock_wait_seconds)
     index = build_site(copy.resolve(), out, site=args.site, wait_seconds=settings.lock_wait_seconds)
@@ -163,7 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="write the static HTML report site from the warehouse", parents=[common]
     )
     report.add_argument("--warehouse", type=Path)
-    report.add_argument("--out", type=Path, help="output folder (default: $RTR_REPORTS)")
+    report.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default: $RTR_REPORTS, or $RTR_REPORTS-sites/SITE with --site)",
+    )
     report.add_argument("--site", help="only this hospital's patients (site_id)")
     report.set_defaults(func=cmd_report)
 

@@ -85,3 +85,18 @@ def test_a_second_build_into_the_same_folder_waits_then_names_the_first(
     ):
         build_site(synthetic, out, wait_seconds=0.5)
     assert not out.exists()
+
+
+def test_a_hospitals_site_and_the_cohort_site_are_rebuilt_without_touching_each_other(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rtr.cli import main
+
+    monkeypatch.setenv("RTR_HOME", str(tmp_path / "home"))
+    base = ["report", "--warehouse", str(synthetic)]
+    assert main([*base, "--site", "H01"]) == 0
+    assert main(base) == 0
+    assert main(base) == 0  # a rebuild of the cohort site keeps the hospital's
+    reports = tmp_path / "home" / "reports"
+    assert (reports / "index.html").is_file()
+    assert (reports.with_name("reports-sites") / "H01" / "index.html").is_file()
