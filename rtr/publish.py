@@ -88,7 +88,7 @@ def publish(conn: duckdb.DuckDBPyConnection, warehouse: Path) -> Path:
             "(FORMAT parquet, COMPRESSION zstd)",
             {"path": str(folder / f"{table}.parquet")},
         )
-    _fsync_tree(building)
+    fsync_tree(building)
     building.rename(generation)
     _make_current(root, generation.name)
     _prune(root, keep=generation.name)
@@ -121,7 +121,7 @@ def _make_current(root: Path, name: str) -> None:
     link.unlink(missing_ok=True)
     link.symlink_to(name, target_is_directory=True)
     os.replace(link, root / CURRENT)
-    _fsync_dir(root)
+    fsync_dir(root)
 
 
 def _remove_unfinished(root: Path) -> None:
@@ -141,7 +141,7 @@ def _prune(root: Path, *, keep: str) -> None:
             shutil.rmtree(root / name)
 
 
-def _fsync_tree(folder: Path) -> None:
+def fsync_tree(folder: Path) -> None:
     """Flush every file and folder under ``folder`` to disk before it becomes visible."""
     for directory, _, files in os.walk(folder):
         for name in files:
@@ -150,10 +150,11 @@ def _fsync_tree(folder: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        _fsync_dir(Path(directory))
+        fsync_dir(Path(directory))
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (names created, renamed or removed) to disk."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)

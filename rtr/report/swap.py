@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rtr import locks
+from rtr.publish import fsync_dir
 
 MARKER = ".rtr-report"
 _FILES_HEADER = "files:"
@@ -108,7 +109,7 @@ def _swap_in(work: Path, out_dir: Path) -> None:
         out_dir.rename(aside)
         work.rename(out_dir)
         aside.rename(work)
-    _fsync_dir(out_dir.parent)
+    fsync_dir(out_dir.parent)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -123,11 +124,3 @@ def _exchange(a: Path, b: Path) -> bool:
     if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
         return False
     raise OSError(err, os.strerror(err), str(b))
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
