@@ -64,7 +64,12 @@ def _root_error(error: Any) -> Any:
 
 
 def _last_line(error: Any) -> str:
-    return str(getattr(error, "message", error)).strip().splitlines()[-1]
+    """The error's last line without the exception's class ('rtr.locks.LockTimeout: ...')."""
+    line = str(getattr(error, "message", error)).strip().splitlines()[-1]
+    name = getattr(error, "cls_name", None)
+    prefix, found, rest = line.partition(f"{name}: ") if name else ("", "", "")
+    is_module_path = not prefix or prefix.replace(".", "").replace("_", "").isalnum()
+    return rest if found and is_module_path else line
 
 
 def summarise(result: dg.ExecuteInProcessResult, all_keys: list[dg.AssetKey]) -> RunSummary:

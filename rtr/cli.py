@@ -67,10 +67,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise FileNotFoundError(
             f"landing zone {settings.landing} does not exist; pass --landing DIR"
         )
-    summary = run_everything(settings, seed=args.seed)
+    summary = run_everything(settings, seed=args.seed, log_level=_console_level(args))
     for line in summary.lines():
         print(line)
     return _run_exit_code(summary)
+
+
+def _console_level(args: argparse.Namespace) -> str:
+    """Dagster's own console lines (with tracebacks) only with --debug: the summary says the rest."""
+    return "WARNING" if getattr(args, "debug", False) else "CRITICAL"
 
 
 def _run_exit_code(summary: "RunSummary") -> int:
@@ -102,7 +107,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings(args)
     landing = stage_demo_landing(settings)
     print(f"rtr demo: bundled sample deliveries staged in {landing}")
-    summary = run_everything(settings)
+    summary = run_everything(settings, log_level=_console_level(args))
     for line in summary.lines():
         print(line)
     print_summary(settings)

@@ -68,6 +68,20 @@ def publish(conn: duckdb.DuckDBPyConnection, warehouse: Path) -> Path:
     generation = root / f"{stamp}-{os.getpid()}"
     building = root / f".{generation.name}.tmp"
     building.mkdir()
+    try:
+        _write_copy(conn, building)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)  # the previous copy stays current
+        raise
+    fsync_tree(building)
+    building.rename(generation)
+    _make_current(root, generation.name)
+    _prune(root, keep=generation.name)
+    return generation / PUBLISHED_FILE
+
+
+def _write_copy(conn: duckdb.DuckDBPyConnection, building: Path) -> None:
+    """The DuckDB copy in a storage version 1.4 LTS reads, and every published table as Parquet."""
     source = str(conn.execute("select current_database()").fetchall()[0][0])
     conn.execute(
         f"ATTACH $path AS rtr_published (STORAGE_VERSION '{STORAGE_VERSION}')",
@@ -88,11 +102,6 @@ def publish(conn: duckdb.DuckDBPyConnection, warehouse: Path) -> Path:
             "(FORMAT parquet, COMPRESSION zstd)",
             {"path": str(folder / f"{table}.parquet")},
         )
-    fsync_tree(building)
-    building.rename(generation)
-    _make_current(root, generation.name)
-    _prune(root, keep=generation.name)
-    return generation / PUBLISHED_FILE
 
 
 def ensure_published(

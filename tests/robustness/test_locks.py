@@ -99,3 +99,21 @@ def test_a_lock_wait_that_is_not_a_finite_number_of_seconds_is_refused(value: st
     with pytest.raises(ValueError, match="RTR_LOCK_WAIT_SECONDS"):
         Settings.from_env({"RTR_HOME": "/tmp/x", "RTR_LOCK_WAIT_SECONDS": value})
     assert Settings.from_env({"RTR_LOCK_WAIT_SECONDS": "2.5"}).lock_wait_seconds == 2.5
+
+
+@pytest.mark.slow
+def test_rtr_run_whose_step_cannot_get_the_warehouse_exits_3_naming_the_holder(
+    tmp_path: Path, clean_landing: Path
+) -> None:
+    home = tmp_path / "home"
+    holder = hold_in_other_process(home / "warehouse.duckdb")
+    try:
+        done = run(home, "run", "--landing", str(clean_landing), RTR_LOCK_WAIT_SECONDS="2")
+    finally:
+        stop(holder)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert (
+        f"error: core_tables: the warehouse {home / 'warehouse.duckdb'} is in use by PID {holder.pid}"
+        in done.stdout
+    )
+    assert "Traceback" not in done.stdout + done.stderr

@@ -114,3 +114,24 @@ def test_duckdb_1_4_lts_opens_the_published_copy(tmp_path: Path) -> None:
     ).stdout.split()  # fmt: skip
     assert out[0].startswith("1.4.")
     assert int(out[1]) > 20 and out[2] == "a"
+
+
+def test_a_publish_that_fails_midway_keeps_the_previous_copy_current(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    load(path, "a")
+    before = os.readlink(publish.published_root(path) / "current")
+
+    def disk_full(_conn: duckdb.DuckDBPyConnection, building: Path) -> None:
+        (building / "warehouse.duckdb").write_bytes(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(publish, "_write_copy", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        load(path, "b")
+    root = publish.published_root(path)
+    assert os.readlink(root / "current") == before
+    assert not list(root.glob(".*.tmp"))
+    with duckdb.connect(str(publish.published_copy(path)), read_only=True) as conn:
+        assert loads(conn) == ["a"]
