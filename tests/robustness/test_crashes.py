@@ -140,3 +140,25 @@ def test_two_reports_into_one_folder_leave_one_complete_site(
     listed = set((out / MARKER).read_text().split("files:\n")[1].split())
     assert listed == set(site_digest(out)) - {MARKER}
     assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", "site"]
+
+
+@pytest.mark.slow
+def test_sigterm_stops_rtr_report_at_once_keeping_the_previous_site(
+    loaded_home: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    assert run(loaded_home, "report", "--out", str(out)).returncode == 0
+    before = site_digest(out)
+    report = start(loaded_home, "report", "--out", str(out))
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".site.*.tmp/patients/*.html")):
+        assert report.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    sent = time.monotonic()
+    report.send_signal(signal.SIGTERM)
+    _out, err = report.communicate(timeout=60)
+    assert time.monotonic() - sent < 5
+    assert report.returncode == 143, err
+    assert err.strip().splitlines()[-1].startswith("rtr report: stopped by SIGTERM; ")
+    assert site_digest(out) == before
+    assert not list(tmp_path.glob(".site.*.tmp"))  # it cleaned up its own unfinished build
