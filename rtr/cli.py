@@ -16,13 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rtr.config import Settings
-from rtr.locks import LockTimeout, printable
+from rtr.failures import EXIT_DATA, EXIT_LOCK, EXIT_OK, explain
 from rtr.stopping import Stopped, stop_on_signals
 
 if TYPE_CHECKING:
     from pipelines.run import RunSummary
-
-EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_LOCK = 0, 1, 2, 3
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -219,37 +217,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rtr {args.command}: {message}", file=sys.stderr, flush=True)
     _exit_at_once_if_a_run_is_abandoned(code)
     return code
-
-
-def explain(exc: BaseException) -> tuple[int, str]:
-    """The exit code and one-line message for a failure, saying what to do."""
-    text = printable(" ".join(str(exc).split()))
-    if isinstance(exc, Stopped):
-        return exc.exit_code, (
-            f"stopped by {exc}; what was committed stays (each file and each step is one "
-            "transaction): run the command again to finish"
-        )
-    if isinstance(exc, KeyboardInterrupt):
-        return 130, "stopped by Ctrl-C; run the command again to finish"
-    if isinstance(exc, LockTimeout):
-        return EXIT_LOCK, text
-    if isinstance(exc, FileNotFoundError | FileExistsError | NotADirectoryError | ValueError):
-        return EXIT_USAGE, text
-    if isinstance(exc, OSError):
-        where = f" ({printable(str(exc.filename))})" if exc.filename else ""
-        return EXIT_USAGE, (
-            f"{exc.strerror or text}{where}: check that the path exists, that you may write it "
-            "and that the disk has room"
-        )
-    if type(exc).__module__.startswith(("duckdb", "_duckdb")):
-        return EXIT_USAGE, (
-            f"DuckDB could not read or write the warehouse ({text}); check the file and the disk, "
-            "and run again with --debug to see where"
-        )
-    return EXIT_USAGE, (
-        f"unexpected {type(exc).__name__}: {text}; run again with --debug for the traceback "
-        "and report it with the command line"
-    )
 
 
 def _exit_at_once_if_a_run_is_abandoned(code: int) -> None:

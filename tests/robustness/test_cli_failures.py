@@ -71,3 +71,24 @@ def test_exit_codes_are_documented_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     for phrase in ("| 0 |", "| 1 |", "| 2 |", "| 3 |", "RTR_LOCK_WAIT_SECONDS", "--debug"):
         assert phrase in readme, phrase
+
+
+def test_each_kind_of_failure_has_its_code_and_a_sentence_saying_what_to_do() -> None:
+    import duckdb
+
+    from rtr.failures import explain
+    from rtr.locks import LockTimeout
+    from rtr.stopping import Stopped
+
+    assert explain(LockTimeout("x is in use by PID 1; waited 1 s. Do this.")) == (
+        3,
+        "x is in use by PID 1; waited 1 s. Do this.",
+    )
+    assert explain(Stopped(signal.SIGTERM))[0] == 143
+    code, message = explain(PermissionError(13, "Permission denied", "/srv/rtr/warehouse.duckdb"))
+    assert code == 2 and message.startswith("Permission denied (/srv/rtr/warehouse.duckdb): check")
+    code, message = explain(duckdb.IOException("Could not read\nfrom file"))
+    assert code == 2 and message.startswith("DuckDB could not read or write the warehouse (")
+    assert "\n" not in message
+    code, message = explain(KeyError("surprise\x1b[31m"))
+    assert code == 2 and "\x1b" not in message and "--debug" in message
