@@ -1,5 +1,7 @@
 """The working DuckDB warehouse: connections (one rtr process at a time), layer schemas and DDL."""
 
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,7 +96,7 @@ def writer(
     """The one writing connection: waits (bounded) for another rtr process instead of failing."""
     with held(path, wait_seconds):
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = duckdb.connect(str(path))
+        conn = _connect(path, read_only=False, wait_seconds=wait_seconds)
         try:
             ensure_schema(conn)
             yield conn
@@ -114,11 +116,42 @@ def reading(
     if not path.exists():
         raise FileNotFoundError(f"no warehouse at {path}; run `rtr ingest` or `rtr run` first")
     with held(path, wait_seconds):
-        conn = duckdb.connect(str(path), read_only=True)
+        conn = _connect(path, read_only=True, wait_seconds=wait_seconds)
         try:
             yield conn
         finally:
             conn.close()
+
+
+# DuckDB's refusal while another program has the file open names it: "... Conflicting lock is
+# held in /usr/bin/python3 (PID 4711) by user ana."
+_FOREIGN_HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def _connect(path: Path, *, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    """Open the working file, waiting (bounded) while a program outside rtr has it open.
+
+    rtr's own processes queue on the lock file; a notebook or BI tool that opened the working
+    file instead of the published copy holds DuckDB's own lock, which only time releases.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            holder = _FOREIGN_HOLDER.search(str(exc))
+            if holder is None:
+                raise
+            if time.monotonic() >= deadline:
+                from rtr.publish import published_copy  # publish builds on this module
+
+                raise locks.LockTimeout(
+                    f"the warehouse {path} is open in another program, PID {holder['pid']} "
+                    f"({locks.printable(holder['program'])}); waited {wait_seconds:.0f} s. "
+                    f"Close that connection: readers open the published copy "
+                    f"{published_copy(path)}, never the working file."
+                ) from None
+            time.sleep(locks.POLL_SECONDS * 5)
 
 
 def scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> object:

@@ -117,3 +117,44 @@ def test_rtr_run_whose_step_cannot_get_the_warehouse_exits_3_naming_the_holder(
         in done.stdout
     )
     assert "Traceback" not in done.stdout + done.stderr
+
+
+FOREIGN_READER = """
+import duckdb, sys, time
+conn = duckdb.connect(sys.argv[1], read_only=True)
+print("open", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.close()
+time.sleep(600)
+"""
+
+
+def test_a_program_holding_the_working_file_is_waited_for_then_named(
+    tmp_path: Path, clean_landing: Path
+) -> None:
+    """Someone opened the working file instead of the published copy: rtr waits, then says so."""
+    home = tmp_path / "home"
+    path = home / "warehouse.duckdb"
+    with warehouse.writer(path):
+        pass
+    for holds_for, wait, expected in ((600, "1", 3), (2, "120", 0)):
+        reader = subprocess.Popen(
+            [sys.executable, "-c", FOREIGN_READER, str(path), str(holds_for)],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "open"
+        try:
+            done = run(home, "ingest", str(clean_landing), RTR_LOCK_WAIT_SECONDS=wait)
+        finally:
+            stop(reader)
+        assert done.returncode == expected, done.stderr
+        if expected == 3:
+            last = done.stderr.strip().splitlines()[-1]
+            assert last.startswith(
+                f"rtr ingest: the warehouse {path} is open in another program, PID {reader.pid} ("
+            )
+            assert last.endswith(
+                "waited 1 s. Close that connection: readers open the published copy "
+                f"{home / 'warehouse.published' / 'current' / 'warehouse.duckdb'}, "
+                "never the working file."
+            )
