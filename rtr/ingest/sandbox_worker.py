@@ -7,12 +7,14 @@ descriptor that was stdout (stdout itself is pointed at stderr so that no librar
 can corrupt an answer). It runs until stdin closes.
 """
 
+import importlib
 import os
 import pickle
 import resource
 import signal
 import struct
 import sys
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -140,6 +142,8 @@ def find_profile(delivery_dir: Path, name: str | None, limits: Limits) -> Any:
     try:
         if name is None and local.is_symlink():
             raise ValueError("it is a symbolic link; links are never followed")
+        if name is None and local.exists() and not local.is_file():
+            raise ValueError("it is not a regular file")
         if name is None and local.is_file() and local.stat().st_size > limits.max_manifest_bytes:
             raise ValueError(
                 f"it is over the limit of {limits.max_manifest_bytes:,} bytes "
@@ -164,11 +168,19 @@ def find_profile(delivery_dir: Path, name: str | None, limits: Limits) -> Any:
 TASKS = {"read_excel": read_excel, "read_standard": read_standard, "find_profile": find_profile}
 
 
+def _task(name: str) -> Callable[..., Any]:
+    """A task of :data:`TASKS`, or any ``module:function`` (the tests' misbehaving readers)."""
+    if name in TASKS:
+        return TASKS[name]
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
+
+
 def answer(task: str, kwargs: dict[str, Any], limits: Limits) -> tuple[Any, ...]:
     """Run one task; every way it can end becomes an answer, never an exception."""
     try:
         _apply_limits(limits)
-        return ("ok", TASKS[task](**kwargs, limits=limits))
+        return ("ok", _task(task)(**kwargs, limits=limits))
     except RefusedFile as refused:
         return ("refused", refused.rule, refused.reason)
     except MemoryError:
