@@ -10,11 +10,12 @@ import csv
 import io
 import re
 import zipfile
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-import numpy as np
+if TYPE_CHECKING:
+    import duckdb
 
 from rtr.adapters.interface import RefusedFile
 from rtr.ingest.limits import Limits
@@ -51,7 +52,7 @@ def csv_header(head: bytes, name: str, *, more: bool, limits: Limits) -> list[st
 
 def check_parquet(path: Path, limits: Limits) -> None:
     """Refuse a Parquet file whose footer declares a row group too large to hold in memory."""
-    with duckdb.connect() as conn:
+    with _footer_reader().cursor() as conn:
         row = conn.execute(
             "SELECT max(size), count(*) FROM (SELECT sum(total_uncompressed_size) AS size "
             "FROM parquet_metadata(?) GROUP BY row_group_id)",
@@ -64,6 +65,14 @@ def check_parquet(path: Path, limits: Limits) -> None:
             f"limit of {limits.max_row_group_mib:,} MiB (RTR_LIMIT_MAX_ROW_GROUP_MIB); write it "
             "with smaller row groups"
         )
+
+
+@cache
+def _footer_reader() -> "duckdb.DuckDBPyConnection":
+    """One in-memory DuckDB for reading footers: opening a database per file costs ~0.1 s."""
+    import duckdb
+
+    return duckdb.connect()
 
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
@@ -133,6 +142,8 @@ _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 
 def json_depth(data: bytes) -> int:
     """The deepest nesting of objects and arrays in JSON (or NDJSON) text, without parsing it."""
+    import numpy as np  # here, not at the top: the reading process starts without it
+
     brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKET)
     if not brackets:
         return 0
