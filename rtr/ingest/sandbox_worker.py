@@ -197,10 +197,20 @@ def answer(task: str, kwargs: dict[str, Any], limits: Limits) -> tuple[Any, ...]
         _lift_limits()
 
 
+def _warm_up() -> None:
+    """Load what the first workbook would load, while the parent still opens its warehouse."""
+    import io
+
+    import fastexcel  # noqa: F401
+
+    pl.DataFrame({"a": ["x"]}).write_ipc(io.BytesIO())
+
+
 def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops this process itself
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    _warm_up()
     requests = sys.stdin.buffer
     while (request := read_message(requests)) is not None:
         task, kwargs, limits = request
