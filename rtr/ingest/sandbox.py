@@ -163,11 +163,19 @@ class Sandbox:
             return ("cpu", "")
         if code == -signal.SIGKILL:  # the kernel's out-of-memory killer
             return ("memory", "")
-        cause = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
-        last = next((ln for ln in reversed(tail.splitlines()) if ln.strip()), "")
+        cause = f"exit status {code}"
+        if code < 0:
+            try:
+                cause = f"signal {signal.Signals(-code).name}"
+            except ValueError:
+                cause = f"signal {-code}"
+        # The first line a native reader wrote says why (a panic's message, "Fatal Python
+        # error: ..."); the backtrace lines after it are indented or notes.
+        said = [ln for ln in tail.splitlines() if ln.strip() and not ln[0].isspace()]
+        first = next((ln for ln in said if not ln.startswith(("note:", "stack backtrace"))), "")
         return (
             "crashed",
-            f"the reading process ended with {cause}" + (f": {last}" if last else ""),
+            f"the reading process ended with {cause}" + (f": {first}" if first else ""),
         )
 
 
