@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from rtr.adapters.interface import RefusedFile
 from rtr.ingest.limits import Limits
 from rtr.ingest.sandbox import Sandbox
-from rtr.ingest.source import RefusedFile
 
 TASKS = "tests.ingest.sandbox_tasks"
 
