@@ -31,7 +31,7 @@ def delivery_files(delivery: Delivery) -> list[Path]:
     """Every file that decides what a load does: the data files and the manifest."""
     manifest = delivery.path / MANIFEST
     files = list(delivery.files)
-    if manifest.is_file() and manifest not in files:
+    if manifest.is_file() and not manifest.is_symlink() and manifest not in files:
         files.append(manifest)
     return files
 

@@ -10,6 +10,13 @@ UNDECODABLE: Final = "undecodable"
 DIRECT_IDENTIFIER: Final = "direct_identifier"
 UNKNOWN_TABLE: Final = "unknown_table"
 UNREADABLE: Final = "unreadable"
+SYMLINK: Final = "symlink"
+SPECIAL_FILE: Final = "special_file"
+MANIFEST_UNREADABLE: Final = "manifest_unreadable"
+INVALID_PROFILE: Final = "invalid_profile"
+DUPLICATE_COLUMN: Final = "duplicate_column"
+RESOURCE_LIMIT: Final = "resource_limit"
+READER_CRASHED: Final = "reader_crashed"
 
 # Row rules: the row goes to audit.quarantine with file, line, column, value and reason.
 MISSING_VALUE: Final = "missing_value"
@@ -20,6 +27,7 @@ INVALID_CATEGORY: Final = "invalid_category"
 AMBIGUOUS_DATE: Final = "ambiguous_date"
 DUPLICATE_KEY: Final = "duplicate_key"
 MALFORMED_ROW: Final = "malformed_row"
+CONTROL_CHARACTER: Final = "control_character"
 
 FILE_RULES: Final = (
     EMPTY_FILE,
@@ -29,6 +37,13 @@ FILE_RULES: Final = (
     DIRECT_IDENTIFIER,
     UNKNOWN_TABLE,
     UNREADABLE,
+    SYMLINK,
+    SPECIAL_FILE,
+    MANIFEST_UNREADABLE,
+    INVALID_PROFILE,
+    DUPLICATE_COLUMN,
+    RESOURCE_LIMIT,
+    READER_CRASHED,
 )
 ROW_RULES: Final = (
     MISSING_VALUE,
@@ -39,6 +54,7 @@ ROW_RULES: Final = (
     AMBIGUOUS_DATE,
     DUPLICATE_KEY,
     MALFORMED_ROW,
+    CONTROL_CHARACTER,
 )
 
 REMEDY: Final[dict[str, str]] = {
@@ -49,6 +65,17 @@ REMEDY: Final[dict[str, str]] = {
     DIRECT_IDENTIFIER: "pseudonymise: drop the identifying column and keep only pseudonymised ids",
     UNKNOWN_TABLE: "name the file after a contract table (e.g. lots.csv) or use a source profile",
     UNREADABLE: "the file is corrupt or not in the format its name claims; export it again",
+    SYMLINK: "deliver the file itself, not a link to it: links are never followed",
+    SPECIAL_FILE: "deliver regular files only (no pipes, sockets or devices)",
+    MANIFEST_UNREADABLE: "re-send manifest.json as JSON listing each file's name and SHA-256; "
+    "no file of the delivery is loaded until its manifest can be checked",
+    INVALID_PROFILE: "correct profile.yaml (valid YAML, a contract table, known keys) or remove it",
+    DUPLICATE_COLUMN: "give each column one header; two headers that differ only in case or "
+    "surrounding spaces name the same column",
+    RESOURCE_LIMIT: "split the file into smaller ones or remove what makes it exceed the limit "
+    "named in the reason; an operator can raise the limit if the file is genuine",
+    READER_CRASHED: "export the file again with the sending system; if it keeps failing, send it "
+    "to the rtr team",
     MISSING_VALUE: "fill in the required value and re-send the row",
     INVALID_TYPE: "send a value of the column's type (see DATA_CONTRACT.md)",
     OUT_OF_RANGE: "check the value and its unit; correct and re-send the row",
@@ -57,4 +84,6 @@ REMEDY: Final[dict[str, str]] = {
     AMBIGUOUS_DATE: "write dates as ISO 8601 (YYYY-MM-DD)",
     DUPLICATE_KEY: "send one row per key; a later delivery with the same key is a correction",
     MALFORMED_ROW: "quote values that contain the separator, so each row has as many fields as the header",
+    CONTROL_CHARACTER: "remove the control or text-direction characters (NUL, escape, bidi "
+    "overrides...) from the value and re-send the row",
 }

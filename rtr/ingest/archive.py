@@ -19,7 +19,9 @@ def sha256_of(path: Path) -> str:
 
 def archive_file(path: Path, sha256: str, archive_dir: Path) -> Path:
     """Keep the original bytes under their hash, read-only (ALCOA+: the source as received)."""
-    target = archive_dir / sha256[:2] / f"{sha256}{path.suffix.lower()}"
+    # The suffix is the sender's: only letters and digits of it name the copy.
+    suffix = "." + "".join(c for c in path.suffix.lower() if c.isascii() and c.isalnum())[:16]
+    target = archive_dir / sha256[:2] / f"{sha256}{suffix.rstrip('.')}"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + f".{os.getpid()}.tmp")

@@ -13,6 +13,8 @@ from rtr.adapters.interface import DERIVED, IMPUTED, LINE, REJECT_RULE, RefusedF
 from rtr.ingest import merge
 from rtr.ingest.archive import archive_file, sha256_of
 from rtr.ingest.errors import adapter_rejects
+from rtr.ingest.limits import Limits
+from rtr.ingest.shown import shown, shown_expr, shown_keeping_lines
 from rtr.ingest.units import Unit, file_units
 from rtr.ingest.validate import validate_chunk
 from rtr.warehouse import scalar
@@ -52,8 +54,13 @@ def load_file(
     expected_sha256: str | None = None,
     siblings: tuple[Path, ...] = (),
     profile: Any = None,
+    limits: Limits | None = None,
 ) -> FileResult:
-    """Hash, archive, validate and merge ``path``; refuse it whole if it cannot be trusted."""
+    """Hash, archive, validate and merge ``path``; refuse it whole if it cannot be trusted.
+
+    ``relative_name`` is shown as given: callers escape what a sender put in it (see
+    :func:`rtr.ingest.shown.shown`); the file's own name is escaped in every reason here.
+    """
     sha = sha256_of(path)
     archived = archive_file(path, sha, archive_dir)
     base = {
@@ -76,12 +83,13 @@ def load_file(
         )
     conn.execute("BEGIN TRANSACTION")
     try:
-        result = _load_units(conn, path, base, siblings=siblings, profile=profile)
+        result = _load_units(conn, path, base, siblings=siblings, profile=profile, limits=limits)
         conn.execute("COMMIT")
         return result
     except RefusedFile as refused:
         conn.execute("ROLLBACK")
-        return _record_refused(conn, base, refused.rule, refused.reason)
+        reason = refused.reason.replace(path.name, shown(path.name))
+        return _record_refused(conn, base, refused.rule, reason)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -103,8 +111,9 @@ def _load_units(
     *,
     siblings: tuple[Path, ...],
     profile: Any,
+    limits: Limits | None,
 ) -> FileResult:
-    opened = file_units(path, siblings=siblings, profile=profile)
+    opened = file_units(path, siblings=siblings, profile=profile, limits=limits)
     loaded_at = now_utc()
     load_id = str(uuid.uuid4())
     totals = {
@@ -148,7 +157,8 @@ def _load_units(
             "rows_unchanged": totals["unchanged"],
             "loaded_at": loaded_at,
             "outcome": outcome,
-            "notes": "; ".join(notes) or None,
+            "notes": shown_keeping_lines("; ".join(notes).replace(path.name, shown(path.name)))
+            or None,
         },
     )
 
@@ -250,7 +260,11 @@ def _duplicate_errors(key: tuple[str, ...], dups: list[tuple[int, str, int]]) ->
 def _quarantine(conn: duckdb.DuckDBPyConnection, errors: pl.DataFrame, ctx: dict[str, Any]) -> None:
     if errors.height == 0:
         return
+    # A quarantined value (and a reason quoting it) may hold the very control characters it
+    # was quarantined for: stored escaped, so that no reader's screen or parser is fooled.
     frame = errors.rename({LINE: "line"}).with_columns(
+        shown_expr(pl.col("value")),
+        shown_expr(pl.col("reason")),
         pl.lit(ctx["load_id"]).alias("load_id"),
         pl.lit(ctx["delivery_id"]).alias("delivery_id"),
         pl.lit(ctx["file"]).alias("file"),
@@ -278,6 +292,7 @@ def _record_refused(
     conn: duckdb.DuckDBPyConnection, base: dict[str, Any], rule: str, reason: str
 ) -> FileResult:
     remedy = rules.REMEDY.get(rule)
+    reason = shown_keeping_lines(reason)
     return _record(
         conn,
         base

@@ -15,6 +15,9 @@ from rtr.adapters.interface import (
     REJECT_VALUE,
     RefusedFile,
 )
+from rtr.ingest import prechecks, sandbox
+from rtr.ingest.limits import Limits
+from rtr.ingest.shown import shown
 from schemas import rules
 
 CHUNK_ROWS = 1_000_000
@@ -91,15 +94,16 @@ def _reject_extra_fields(chunk: pl.DataFrame, width: int) -> pl.DataFrame:
     return chunk.drop(_EXTRA)
 
 
-def _csv_source(path: Path) -> tuple[Path | bytes, str]:
-    """The CSV as polars should read it, and its encoding.
+def _csv_source(path: Path, limits: Limits) -> tuple[Path | bytes, str, list[str]]:
+    """The CSV as polars should read it, its encoding, and its header as the sender wrote it.
 
     The contract asks for UTF-8 with LF or CRLF; two self-identifying variants are read
     anyway because their meaning is certain: UTF-16 with a byte-order mark (Excel's
     "Unicode text") and bare-CR line ends (Excel for Mac's "CSV (Macintosh)").
     """
+    size = path.stat().st_size
     with path.open("rb") as f:
-        head = f.read(1 << 16)
+        head = f.read(max(1 << 16, limits.max_header_bytes + 1))
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             data = path.read_bytes().decode("utf-16").encode("utf-8")
@@ -111,10 +115,13 @@ def _csv_source(path: Path) -> tuple[Path | bytes, str]:
         source, encoding = _lf_line_ends(path.read_bytes()), "utf-8"
     else:
         source, encoding = path, "utf-8"
+    start = source[: len(head)] if isinstance(source, bytes) else head
+    more = (len(source) if isinstance(source, bytes) else size) > len(start)
+    header = prechecks.csv_header(start, shown(path.name), more=more, limits=limits)
     body = source[:4096] if isinstance(source, bytes) else head
     if not body.removeprefix(b"\xef\xbb\xbf").strip():
         raise RefusedFile(rules.EMPTY_FILE, f"{path.name} has no header and no rows")
-    return source, encoding
+    return source, encoding, header
 
 
 def _lf_line_ends(data: bytes) -> bytes:
@@ -147,15 +154,34 @@ def normalise_column(name: str) -> str:
     return name.strip().lstrip("\ufeff").strip().lower()
 
 
-def open_canonical(path: Path) -> CanonicalFile:
-    """Open a canonical file; refuse it (empty, undecodable, unreadable) before any row is read."""
+def check_unique(path: Path, header: list[str]) -> None:
+    """Refuse a file that names one column twice: which of the two holds the value is unknown."""
+    seen: dict[str, str] = {}
+    for h in header:
+        name = normalise_column(h)
+        if name in seen:
+            raise RefusedFile(
+                rules.DUPLICATE_COLUMN,
+                f"{shown(path.name)}: columns {shown(seen[name])!r} and {shown(h)!r} both name "
+                f"column {shown(name)!r}",
+            )
+        seen[name] = h
+
+
+def open_canonical(path: Path, limits: Limits) -> CanonicalFile:
+    """Open a canonical file; refuse it (empty, undecodable, unreadable) before any row is read.
+
+    Its shape is checked first (:mod:`rtr.ingest.prechecks`); a workbook is read in the
+    sandbox (:mod:`rtr.ingest.sandbox`), since its reader holds the whole sheet in memory.
+    """
     if path.stat().st_size == 0:
         raise RefusedFile(rules.EMPTY_FILE, f"{path.name} is empty (0 bytes)")
     suffix = path.suffix.lower()
     try:
         multiline = False
         if suffix == ".csv":
-            source, csv_encoding = _csv_source(path)
+            source, csv_encoding, sent = _csv_source(path, limits)
+            check_unique(path, sent)
             lf, header = _scan_csv(source)
             encoding: str | None = csv_encoding
             multiline = _has_quotes(source)
@@ -163,14 +189,23 @@ def open_canonical(path: Path) -> CanonicalFile:
             lf = pl.scan_parquet(path)
             encoding = None
         elif suffix == ".xlsx":
-            # Excel deliveries are small (lot records, QC results); read every cell as text so
-            # validation sees what the sender typed, not what a type guess made of it.
-            lf = pl.read_excel(path.read_bytes(), sheet_id=1, infer_schema_length=0).lazy()
+            # Excel deliveries are small (lot records, QC results); every cell is read as text
+            # so validation sees what the sender typed, not what a type guess made of it.
+            header, body = sandbox.read_excel(path, limits)
+            check_unique(path, header)
+            lf = body.rename(dict(zip(body.columns, header, strict=True))).lazy()
             encoding = None
         else:
             raise RefusedFile(rules.UNKNOWN_TABLE, f"{path.name}: unsupported file type {suffix}")
-        if suffix != ".csv":
+        if suffix == ".parquet":
             header = lf.collect_schema().names()
+            if len(header) > limits.max_columns:
+                raise RefusedFile(
+                    rules.RESOURCE_LIMIT,
+                    f"{path.name}: {prechecks.too_many_columns(len(header), limits)}",
+                )
+            check_unique(path, header)
+            prechecks.check_parquet(path, limits)
     except RefusedFile:
         raise
     except pl.exceptions.ComputeError as exc:

@@ -3,21 +3,24 @@
 from pathlib import Path
 
 from rtr.ingest.load import FileResult
+from rtr.ingest.shown import shown
 
 
 def print_file_result(r: FileResult) -> None:
+    """One line per file: names and reasons are escaped where stored, line breaks folded here."""
     if r.outcome == "refused":
-        print(f"  REFUSED    {r.file}: [{r.rule}] {r.reason}")
+        reason = " ".join((r.reason or "").split())
+        print(f"  REFUSED    {shown(r.file)}: [{r.rule}] {shown(reason)}")
     elif r.outcome == "unchanged":
-        print(f"  unchanged  {r.file}")
+        print(f"  unchanged  {shown(r.file)}")
     elif not r.tables:
         print(
-            f"  noted      {r.file}: no record maps onto a contract table (see audit.loads notes)"
+            f"  noted      {shown(r.file)}: no record maps onto a contract table (see audit.loads notes)"
         )
     else:
         flag = "accepted " if r.outcome == "accepted" else "PARTIAL  "
         print(
-            f"  {flag}  {r.file} -> {r.tables}: {r.rows_read} read, {r.rows_accepted} accepted, "
+            f"  {flag}  {shown(r.file)} -> {r.tables}: {r.rows_read} read, {r.rows_accepted} accepted, "
             f"{r.rows_quarantined} quarantined"
         )
 

@@ -8,7 +8,14 @@ from typing import Any
 import polars as pl
 
 from rtr.adapters.interface import LINE, RefusedFile, SourceTable
-from rtr.ingest.readers import CANONICAL_SUFFIXES, normalise_column, open_canonical
+from rtr.ingest import sandbox
+from rtr.ingest.limits import Limits, limits_from_env
+from rtr.ingest.readers import (
+    CANONICAL_SUFFIXES,
+    check_unique,
+    normalise_column,
+    open_canonical,
+)
 from schemas import TABLES, rules
 from schemas.columns import Table
 from schemas.privacy import identifier_kind
@@ -36,36 +43,25 @@ def is_canonical(path: Path) -> bool:
     return path.stem.lower() in TABLES and path.suffix.lower() in CANONICAL_SUFFIXES
 
 
-def file_units(path: Path, *, siblings: Sequence[Path], profile: Any = None) -> FileUnits:
-    """Open ``path`` as canonical, through a source profile, or through a standard adapter."""
-    if profile is not None and profile.matches(path):
-        from rtr import adapters
+def file_units(
+    path: Path, *, siblings: Sequence[Path], profile: Any = None, limits: Limits | None = None
+) -> FileUnits:
+    """Open ``path`` as canonical, through a source profile, or through a standard adapter.
 
-        return FileUnits(
-            "profile", _units(path, adapters.read_standard(path, fmt="profile", profile=profile))
-        )
-    if is_canonical(path):
-        f = open_canonical(path)
+    Canonical CSV and Parquet stream in this process; every other reader runs in the
+    sandbox under ``limits`` (:mod:`rtr.ingest.sandbox`).
+    """
+    limits = limits or limits_from_env()
+    if is_canonical(path) and not (profile is not None and profile.matches(path)):
+        f = open_canonical(path, limits)
         table = TABLES[path.stem.lower()]
         check_columns(path, table, f.columns)
         unknown = [c for c in f.columns if c not in table.column_names]
         notes = [f"ignored columns not in the contract: {', '.join(unknown)}"] if unknown else []
         chunks = (c.drop([u for u in unknown if u in c.columns]) for c in f.chunks())
         return FileUnits("canonical", [Unit(table, f.columns, chunks, f.encoding, notes)])
-    from rtr import adapters  # standard-format readers load only when such a file arrives
-
-    fmt = adapters.detect_format(path)
-    if not adapters.readable(fmt):
-        raise RefusedFile(
-            rules.UNKNOWN_TABLE,
-            f"{path.name} is not a contract table (expected e.g. lots.csv) nor a known standard "
-            "format (SDTM, Dataset-JSON, FHIR) nor covered by a source profile",
-        )
-    if path.stat().st_size == 0:
-        raise RefusedFile(rules.EMPTY_FILE, f"{path.name} is empty (0 bytes)")
-    return FileUnits(
-        fmt, _units(path, adapters.read_standard(path, fmt=fmt, siblings=siblings, profile=profile))
-    )
+    fmt, tables = sandbox.read_standard(path, siblings=siblings, profile=profile, limits=limits)
+    return FileUnits(fmt, _units(path, tables))
 
 
 def _units(path: Path, tables: list[SourceTable]) -> list[Unit]:
@@ -74,6 +70,7 @@ def _units(path: Path, tables: list[SourceTable]) -> list[Unit]:
 
 def _unit_from_source(path: Path, source: SourceTable) -> Unit:
     table = TABLES[source.table] if source.table is not None else None
+    check_unique(path, [c for c in source.frame.columns if not c.startswith("_")])
     frame = source.frame.rename(
         {c: normalise_column(c) for c in source.frame.columns if not c.startswith("_")}
     )

@@ -9,6 +9,7 @@ from rtr.ingest import measurements, responses
 from rtr.ingest.checks import RAW, Check, raw
 from rtr.ingest.errors import ERROR_SCHEMA, adapter_rejects, empty_errors
 from rtr.ingest.parse import looks_like_non_iso_date, parse
+from rtr.ingest.shown import CONTROL_IN_VALUES
 from schemas import TABLES, rules
 from schemas.columns import Column, Table
 
@@ -39,6 +40,11 @@ def validate_chunk(table: Table, delivered: pl.DataFrame) -> Checked:
             _given(c, schema[c.name]).alias(GIVEN + c.name)
             for c in table.columns
             if c.dtype != "str"
+        ],
+        *[
+            pl.col(c.name).str.contains_any(CONTROL_IN_VALUES).alias(CONTROL + c.name)
+            for c in table.columns
+            if c.dtype == "str" and schema[c.name] == pl.String
         ],
         *[
             looks_like_non_iso_date(c.name).alias(NON_ISO + c.name)
@@ -88,6 +94,8 @@ def validate_chunk(table: Table, delivered: pl.DataFrame) -> Checked:
 
 GIVEN = "__given__"
 NON_ISO = "__non_iso__"
+CONTROL = "__control__"
+"""Text columns only: in a typed column a control character already fails the parse."""
 
 
 def _given(col: Column, source: pl.DataType) -> pl.Expr:
@@ -112,6 +120,16 @@ def column_checks(col: Column, source: pl.DataType) -> list[Check]:
     parsed = pl.col(col.name)
     value = raw(col.name).cast(pl.String)
     checks = []
+    if col.dtype == "str" and source == pl.String:
+        checks.append(
+            Check(
+                pl.col(CONTROL + col.name),
+                col.name,
+                rules.CONTROL_CHARACTER,
+                f"{col.name} holds a control or text-direction character (shown escaped); "
+                "such a value displays as something else than it is",
+            )
+        )
     if col.required:
         checks.append(
             Check(~given, col.name, rules.MISSING_VALUE, f"required column {col.name} is empty")
