@@ -21,6 +21,10 @@ from schemas import TABLES
 AUDIT_GRAIN = {
     "loads": "one row per delivered file and load attempt",
     "quarantine": "one row per rejected value (file, line, column, rule)",
+    "senders": "one row per registered sender per version of the senders registry",
+    "retractions": "one row per record retracted by a delivery",
+    "key_changes": "one row per record re-keyed by a delivery's key map",
+    "snapshot_gaps": "one row per record a full-snapshot delivery no longer contained",
 }
 
 

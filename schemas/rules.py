@@ -10,6 +10,11 @@ UNDECODABLE: Final = "undecodable"
 DIRECT_IDENTIFIER: Final = "direct_identifier"
 UNKNOWN_TABLE: Final = "unknown_table"
 UNREADABLE: Final = "unreadable"
+UNKNOWN_SENDER: Final = "unknown_sender"
+SENDER_MISMATCH: Final = "sender_mismatch"
+
+# A file not yet complete is not judged: recorded as deferred in audit.loads, loaded on a later run.
+FILE_INCOMPLETE: Final = "file_incomplete"
 
 # Row rules: the row goes to audit.quarantine with file, line, column, value and reason.
 MISSING_VALUE: Final = "missing_value"
@@ -20,6 +25,15 @@ INVALID_CATEGORY: Final = "invalid_category"
 AMBIGUOUS_DATE: Final = "ambiguous_date"
 DUPLICATE_KEY: Final = "duplicate_key"
 MALFORMED_ROW: Final = "malformed_row"
+# Row rules of senders' authority and the order of corrections (rtr/ingest/authority.py, stale.py).
+NOT_AUTHORISED: Final = "not_authorised"
+SITE_CHANGE: Final = "site_change"
+SITE_UNKNOWN: Final = "site_unknown"
+STALE: Final = "stale"
+# Rules of a manifest's retraction list and key map (one quarantine record per entry).
+UNKNOWN_KEY: Final = "unknown_key"
+KEY_MERGE: Final = "key_merge"
+INVALID_DECLARATION: Final = "invalid_declaration"
 
 FILE_RULES: Final = (
     EMPTY_FILE,
@@ -29,6 +43,8 @@ FILE_RULES: Final = (
     DIRECT_IDENTIFIER,
     UNKNOWN_TABLE,
     UNREADABLE,
+    UNKNOWN_SENDER,
+    SENDER_MISMATCH,
 )
 ROW_RULES: Final = (
     MISSING_VALUE,
@@ -39,6 +55,13 @@ ROW_RULES: Final = (
     AMBIGUOUS_DATE,
     DUPLICATE_KEY,
     MALFORMED_ROW,
+    NOT_AUTHORISED,
+    SITE_CHANGE,
+    SITE_UNKNOWN,
+    STALE,
+    UNKNOWN_KEY,
+    KEY_MERGE,
+    INVALID_DECLARATION,
 )
 
 REMEDY: Final[dict[str, str]] = {
@@ -57,4 +80,21 @@ REMEDY: Final[dict[str, str]] = {
     AMBIGUOUS_DATE: "write dates as ISO 8601 (YYYY-MM-DD)",
     DUPLICATE_KEY: "send one row per key; a later delivery with the same key is a correction",
     MALFORMED_ROW: "quote values that contain the separator, so each row has as many fields as the header",
+    UNKNOWN_SENDER: "register the sender in the senders registry (senders.yaml: its id, sites and "
+    'delivery folder patterns), or name a registered sender in manifest.json\'s "sender"',
+    SENDER_MISMATCH: "deliver into the sender's own folder, or correct manifest.json's \"sender\"",
+    FILE_INCOMPLETE: "nothing to do if the upload is still running: the file is loaded on a later run "
+    "once complete; otherwise re-send it, with its SHA-256 in manifest.json",
+    NOT_AUTHORISED: "send only records of the sites your organisation speaks for; the site's own "
+    "sender makes this correction, or the registry must list the site for you",
+    SITE_CHANGE: "a record stays at its site: retract it there and send it from the new site",
+    SITE_UNKNOWN: "send the record it belongs to first (its subjects or lots row), in this delivery "
+    "or an earlier one",
+    STALE: "nothing to do if the newer values are right; otherwise send the correction from a newer "
+    'extract (manifest.json "extracted_at")',
+    UNKNOWN_KEY: "check the key: only a record in the warehouse can be retracted or re-keyed",
+    KEY_MERGE: "the new key already names another record; retract one of them first, or choose "
+    "another new key",
+    INVALID_DECLARATION: "write the entry as docs/data-contract.md shows (table, key, reason / "
+    "column, old, new, reason)",
 }

@@ -11,12 +11,18 @@ import polars as pl
 
 from rtr.adapters.interface import DERIVED, IMPUTED, LINE, REJECT_RULE, RefusedFile
 from rtr.ingest import merge
-from rtr.ingest.archive import archive_file, sha256_of
+from rtr.ingest.archive import archive_file
+from rtr.ingest.authority import unauthorised_rows
 from rtr.ingest.errors import adapter_rejects
+from rtr.ingest.extracted import stated_in_file
+from rtr.ingest.provenance import OPEN_PROVENANCE, Provenance
+from rtr.ingest.stability import completeness
+from rtr.ingest.stale import stale_rows
 from rtr.ingest.units import Unit, file_units
 from rtr.ingest.validate import validate_chunk
 from rtr.warehouse import scalar
 from schemas import rules
+from schemas.ownership import ENTITY_FIRST
 
 OK_OUTCOMES = ("accepted", "partially_accepted", "unchanged")
 
@@ -52,16 +58,35 @@ def load_file(
     expected_sha256: str | None = None,
     siblings: tuple[Path, ...] = (),
     profile: Any = None,
+    provenance: Provenance = OPEN_PROVENANCE,
+    settle_seconds: float = 0.0,
 ) -> FileResult:
-    """Hash, archive, validate and merge ``path``; refuse it whole if it cannot be trusted."""
-    sha = sha256_of(path)
-    archived = archive_file(path, sha, archive_dir)
-    base = {
+    """Hash, archive, validate and merge ``path``; refuse it whole if it cannot be trusted.
+
+    A file still being written (see rtr.ingest.stability) is recorded as deferred and left
+    for a later run, unread.
+    """
+    base: dict[str, Any] = {
         "delivery_id": delivery_id,
         "file": relative_name,
-        "sha256": sha,
-        "archived_as": str(archived),
+        "sender": provenance.sender_id,
+        "registry": provenance.registry,
     }
+    verdict = completeness(path, expected_sha256=expected_sha256, settle_seconds=settle_seconds)
+    if not verdict.complete:
+        return record_load(
+            conn,
+            base
+            | {
+                "sha256": verdict.sha256,
+                "outcome": "deferred",
+                "rule": rules.FILE_INCOMPLETE,
+                "reason": verdict.reason,
+            },
+        )
+    sha = verdict.sha256 or ""
+    archived = archive_file(path, sha, archive_dir)
+    base |= {"sha256": sha, "archived_as": str(archived)}
     if expected_sha256 is not None and expected_sha256 != sha:
         return _record_refused(
             conn,
@@ -71,12 +96,14 @@ def load_file(
             f"{expected_sha256}; the file changed in transit or the manifest is stale",
         )
     if _already_loaded(conn, sha):
-        return _record(
+        return record_load(
             conn, base | {"outcome": "unchanged", "reason": "identical file already loaded"}
         )
     conn.execute("BEGIN TRANSACTION")
     try:
-        result = _load_units(conn, path, base, siblings=siblings, profile=profile)
+        result = _load_units(
+            conn, path, base, siblings=siblings, profile=profile, provenance=provenance
+        )
         conn.execute("COMMIT")
         return result
     except RefusedFile as refused:
@@ -103,10 +130,13 @@ def _load_units(
     *,
     siblings: tuple[Path, ...],
     profile: Any,
+    provenance: Provenance,
 ) -> FileResult:
     opened = file_units(path, siblings=siblings, profile=profile)
     loaded_at = now_utc()
     load_id = str(uuid.uuid4())
+    extracted_at = provenance.extracted_at or stated_in_file(path, opened.fmt)
+    context = _UnitContext(load_id, loaded_at, provenance, extracted_at, opened.fmt)
     totals = {
         "read": 0,
         "accepted": 0,
@@ -117,8 +147,9 @@ def _load_units(
     }
     notes = list(opened.notes)
     encodings = set()
-    for unit in opened.units:
-        counts = _load_unit(conn, unit, base, load_id=load_id, loaded_at=loaded_at)
+    # A file's own subjects or lots go first: the rows hanging from them then find their site.
+    for unit in sorted(opened.units, key=_entity_first):
+        counts = _load_unit(conn, unit, base, context)
         for k, v in counts.items():
             totals[k] += v
         notes += unit.notes
@@ -132,7 +163,7 @@ def _load_units(
         notes.append("no record of this file maps onto a contract table")
     outcome = "accepted" if totals["quarantined"] == 0 else "partially_accepted"
     tables = ",".join(sorted({u.table.name for u in opened.units if u.table is not None}))
-    return _record(
+    return record_load(
         conn,
         base
         | {
@@ -147,28 +178,49 @@ def _load_units(
             "rows_corrected": totals["corrected"],
             "rows_unchanged": totals["unchanged"],
             "loaded_at": loaded_at,
+            "extracted_at": extracted_at,
             "outcome": outcome,
             "notes": "; ".join(notes) or None,
         },
     )
 
 
+@dataclass(frozen=True)
+class _UnitContext:
+    load_id: str
+    loaded_at: datetime
+    provenance: Provenance
+    extracted_at: datetime | None
+    fmt: str
+
+
+def _entity_first(unit: Unit) -> int:
+    name = unit.table.name if unit.table is not None else ""
+    return ENTITY_FIRST.index(name) if name in ENTITY_FIRST else len(ENTITY_FIRST)
+
+
+def _carried(unit: Unit, fmt: str) -> tuple[str, ...] | None:
+    """The contract columns a file's header carries; None for a standard format (no header)."""
+    if fmt not in ("canonical", "profile") or unit.table is None:
+        return None
+    return tuple(c for c in unit.columns if c in unit.table.column_names)
+
+
 def _load_unit(
     conn: duckdb.DuckDBPyConnection,
     unit: Unit,
     base: dict[str, Any],
-    *,
-    load_id: str,
-    loaded_at: datetime,
+    context: _UnitContext,
 ) -> dict[str, int]:
     """Validate and write one table's rows of a file; counts are of source lines."""
     table = unit.table
+    load_id = context.load_id
     quarantine = {
         "load_id": load_id,
         "delivery_id": base["delivery_id"],
         "file": base["file"],
         "table": table.name if table else None,
-        "quarantined_at": loaded_at,
+        "quarantined_at": context.loaded_at,
     }
     target = None
     if table is not None:
@@ -177,7 +229,10 @@ def _load_unit(
             table,
             delivery_id=base["delivery_id"],
             source_file=base["file"],
-            loaded_at=loaded_at,
+            loaded_at=context.loaded_at,
+            sender=context.provenance.sender_id,
+            extracted_at=context.extracted_at,
+            carried=_carried(unit, context.fmt),
         )
     read = 0
     for chunk in unit.chunks:
@@ -188,13 +243,14 @@ def _load_unit(
             checked = validate_chunk(table, chunk)
             errors = checked.errors
             merge.write_chunk(conn, target, checked.accepted)
-        _quarantine(conn, errors, quarantine)
+        write_quarantine(conn, errors, quarantine)
     counts = merge.MergeCounts(0, 0, 0)
     if target is not None:
         dups = merge.duplicate_key_lines(conn, target)
         if dups:
-            _quarantine(conn, _duplicate_errors(target.table.key, dups), quarantine)
+            write_quarantine(conn, _duplicate_errors(target.table.key, dups), quarantine)
             merge.drop_lines(conn, target, [d[0] for d in dups])
+        _refuse_rows(conn, target, context.provenance, quarantine)
         counts = merge.finish(conn, target)
     bad = int(
         scalar(
@@ -213,6 +269,24 @@ def _load_unit(
         "corrected": counts.corrected,
         "unchanged": counts.unchanged,
     }
+
+
+def _refuse_rows(
+    conn: duckdb.DuckDBPyConnection,
+    target: merge.Target,
+    provenance: Provenance,
+    quarantine: dict[str, Any],
+) -> None:
+    """Quarantine and drop the rows the sender may not write, then those older than the record."""
+    if provenance.sender is not None:
+        refused = unauthorised_rows(conn, target, provenance.sender)
+        if refused.height:
+            write_quarantine(conn, refused, quarantine)
+            merge.drop_lines(conn, target, refused[LINE].to_list())
+    stale = stale_rows(conn, target)
+    if stale.height:
+        write_quarantine(conn, stale, quarantine)
+        merge.drop_lines(conn, target, stale[LINE].to_list())
 
 
 def _source_lines(chunk: pl.DataFrame) -> int:
@@ -247,7 +321,9 @@ def _duplicate_errors(key: tuple[str, ...], dups: list[tuple[int, str, int]]) ->
     )
 
 
-def _quarantine(conn: duckdb.DuckDBPyConnection, errors: pl.DataFrame, ctx: dict[str, Any]) -> None:
+def write_quarantine(
+    conn: duckdb.DuckDBPyConnection, errors: pl.DataFrame, ctx: dict[str, Any]
+) -> None:
     if errors.height == 0:
         return
     frame = errors.rename({LINE: "line"}).with_columns(
@@ -266,11 +342,27 @@ def _quarantine(conn: duckdb.DuckDBPyConnection, errors: pl.DataFrame, ctx: dict
 
 
 def record_refused(
-    conn: duckdb.DuckDBPyConnection, delivery_id: str, file: str, rule: str, reason: str
+    conn: duckdb.DuckDBPyConnection,
+    delivery_id: str,
+    file: str,
+    rule: str,
+    reason: str,
+    *,
+    provenance: Provenance = OPEN_PROVENANCE,
 ) -> FileResult:
-    """Record a file refused before it could be read (unreadable manifest, file missing from a delivery)."""
+    """Record a file refused before it could be read (unreadable manifest, file missing from a
+    delivery, a delivery from no registered sender)."""
     return _record_refused(
-        conn, {"delivery_id": delivery_id, "file": file, "sha256": None}, rule, reason
+        conn,
+        {
+            "delivery_id": delivery_id,
+            "file": file,
+            "sha256": None,
+            "sender": provenance.sender_id,
+            "registry": provenance.registry,
+        },
+        rule,
+        reason,
     )
 
 
@@ -278,7 +370,7 @@ def _record_refused(
     conn: duckdb.DuckDBPyConnection, base: dict[str, Any], rule: str, reason: str
 ) -> FileResult:
     remedy = rules.REMEDY.get(rule)
-    return _record(
+    return record_load(
         conn,
         base
         | {
@@ -309,10 +401,13 @@ _LOAD_COLUMNS = (
     "reason",
     "notes",
     "archived_as",
+    "sender",
+    "registry",
+    "extracted_at",
 )
 
 
-def _record(conn: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> FileResult:
+def record_load(conn: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> FileResult:
     row = {"load_id": str(uuid.uuid4()), "loaded_at": now_utc()} | row
     values = [row.get(c) for c in _LOAD_COLUMNS]
     placeholders = ", ".join("?" for _ in _LOAD_COLUMNS)
