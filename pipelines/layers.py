@@ -16,7 +16,6 @@ ANALYSIS_GROUP = "analysis"
 REPORTS_GROUP = "reports"
 
 
-
 def core_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["core", table])
 

@@ -24,6 +24,7 @@ class RunSummary:
     failed_checks: list[str]
     warned_checks: list[str]
     files_by_outcome: dict[str, int] = field(default_factory=dict)
+    senders: str | None = None
     report_index: str | None = None
     errors: list[str] = field(default_factory=list)
 
@@ -34,6 +35,8 @@ class RunSummary:
             f"  assets materialised: {len(self.materialized)}",
             f"  files by outcome: {self.files_by_outcome or 'no files'}",
         ]
+        if self.senders:
+            out.append(f"  {self.senders}")
         if self.skipped:
             out.append(f"  not materialised: {', '.join(self.skipped)}")
         if self.failed_checks:
@@ -81,6 +84,7 @@ def summarise(result: dg.ExecuteInProcessResult, all_keys: list[dg.AssetKey]) ->
         failed_checks=sorted(failed),
         warned_checks=sorted(warned),
         files_by_outcome=dict(loads.get("files_by_outcome", {})),
+        senders=loads.get("senders"),
         report_index=str(index) if index else None,
         errors=errors,
     )

@@ -10,6 +10,7 @@ from rtr.config import Settings
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
         warehouse=getattr(args, "warehouse", None),
+        senders=getattr(args, "senders", None),
         landing=getattr(args, "landing", None),
         reports=getattr(args, "reports", None) or getattr(args, "out", None),
     )
@@ -17,20 +18,28 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from rtr.ingest.run import ingest_path
+    from rtr.ingest.senders import RegistryError
     from rtr.ingest.summary import print_file_result, print_totals
 
     settings = _settings(args)
     if not args.path.exists():
         print(f"rtr ingest: {args.path} does not exist", file=sys.stderr)
         return 2
-    results = ingest_path(
-        args.path,
-        warehouse_path=settings.warehouse,
-        archive_dir=settings.archive,
-        profile=args.profile,
-        on_file=print_file_result,
-    )
-    print_totals(results, settings.warehouse)
+    settle = settings.settle_seconds if args.settle_seconds is None else args.settle_seconds
+    try:
+        results = ingest_path(
+            args.path,
+            warehouse_path=settings.warehouse,
+            archive_dir=settings.archive,
+            profile=args.profile,
+            on_file=print_file_result,
+            senders=settings.senders,
+            settle_seconds=settle,
+        )
+    except RegistryError as exc:
+        print(f"rtr ingest: {exc}", file=sys.stderr)
+        return 2
+    print_totals(results, settings.warehouse, senders=settings.senders)
     if args.strict and any(r.outcome in ("refused", "partially_accepted") for r in results):
         return 1
     return 0
@@ -110,6 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--strict", action="store_true", help="exit 1 if any row was quarantined or file refused"
     )
+    ingest.add_argument(
+        "--senders",
+        type=Path,
+        help="senders registry (default: $RTR_SENDERS or $RTR_HOME/senders.yaml)",
+    )
+    ingest.add_argument(
+        "--settle-seconds",
+        type=float,
+        help="load a file without a manifest hash once unchanged this long (default: "
+        "$RTR_SETTLE_SECONDS or 15)",
+    )
     ingest.set_defaults(func=cmd_ingest)
 
     run = sub.add_parser(
@@ -118,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--landing", type=Path)
     run.add_argument("--warehouse", type=Path)
     run.add_argument("--reports", type=Path)
+    run.add_argument("--senders", type=Path, help="senders registry (default: $RTR_SENDERS)")
     run.add_argument("--seed", type=int, help="seed for the analyses' resampling and models")
     run.set_defaults(func=cmd_run)
 

@@ -28,10 +28,10 @@ import duckdb
 import pydantic
 import yaml
 
+from rtr.config import REGISTRY_FILE
 from schemas import rules
 from schemas.ownership import SiteKind
 
-REGISTRY_FILE = "senders.yaml"
 OPEN = "open"
 """What audit.loads.registry says of a load judged without a registry."""
 

@@ -3,11 +3,14 @@
 from pathlib import Path
 
 from rtr.ingest.load import FileResult
+from rtr.ingest.senders import describe, load_registry
 
 
 def print_file_result(r: FileResult) -> None:
     if r.outcome == "refused":
         print(f"  REFUSED    {r.file}: [{r.rule}] {r.reason}")
+    elif r.outcome == "deferred":
+        print(f"  deferred   {r.file}: {r.reason} (left for the next run)")
     elif r.outcome == "unchanged":
         print(f"  unchanged  {r.file}")
     elif not r.tables:
@@ -22,7 +25,9 @@ def print_file_result(r: FileResult) -> None:
         )
 
 
-def print_totals(results: list[FileResult], warehouse: Path) -> None:
+def print_totals(
+    results: list[FileResult], warehouse: Path, *, senders: Path | None = None
+) -> None:
     by: dict[str, int] = {}
     for r in results:
         by[r.outcome] = by.get(r.outcome, 0) + 1
@@ -34,3 +39,4 @@ def print_totals(results: list[FileResult], warehouse: Path) -> None:
     )
     if bad or by.get("refused"):
         print("  details: audit.loads and audit.quarantine in the warehouse")
+    print(describe(load_registry(senders), senders))
