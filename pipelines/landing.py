@@ -98,4 +98,3 @@ def still_arriving(
         if not verdict.complete:
             waiting.append(verdict.reason or f.name)
     return waiting
-
