@@ -80,17 +80,11 @@ def _own_site(
            OR NOT list_contains(?::VARCHAR[], coalesce(old_site, new_site))
         ORDER BY _line
     """
-    return conn.sql(
+    found = conn.execute(
         sql,
-        params=[
-            *params,
-            rules.SITE_CHANGE,
-            rules.SITE_UNKNOWN,
-            rules.NOT_AUTHORISED,
-            sender_id,
-            sites,
-        ],
-    ).pl()
+        [*params, rules.SITE_CHANGE, rules.SITE_UNKNOWN, rules.NOT_AUTHORISED, sender_id, sites],
+    ).fetchall()
+    return pl.DataFrame(found, schema=list(ERROR_SCHEMA), orient="row")
 
 
 def _parent_site(
@@ -100,96 +94,72 @@ def _parent_site(
     sites: list[str],
     sender_id: str,
 ) -> pl.DataFrame:
-    """Rows that take their site from the record they hang from (a subject, a lot)."""
+    """Rows that take their site from the record they hang from (a subject, a lot).
+
+    The file's distinct ids are few (lots, subjects) even when its rows are 10^8, so the ids are
+    judged first and lines are fetched only for the ids refused (usually none).
+    """
     assert owner.parent is not None and owner.via is not None
     parent = OWNERSHIP[owner.parent]
     row_col, parent_col = owner.via
-    site_col = q(parent.site_column or "")
+    site = q(parent.site_column or "")
     rows, params = target.file_rows()
     what = _what(owner)
-    # The file's distinct ids are few (lots, subjects) even when its rows are 10^8: judge the
-    # ids, then fetch lines only for the ids refused.
-    ids = f"""
+    # A cheap pass finds the usual file, every id of which has a site the sender speaks for.
+    doubtful = conn.execute(
+        f"SELECT count(*) FROM (SELECT DISTINCT {q(row_col)} AS id FROM {rows} f) i "
+        f"LEFT JOIN core.{owner.parent} p ON p.{q(parent_col)} = i.id "
+        f"WHERE p.{site} IS NULL OR NOT list_contains(?::VARCHAR[], p.{site})",
+        [*params, sites],
+    ).fetchall()[0][0]
+    if not doubtful:
+        return pl.DataFrame(schema=ERROR_SCHEMA)
+    unknown = (
+        f"CASE WHEN o.n IS NULL THEN ' is not in {owner.parent}' ELSE ' names no {what}' END "
+        f"|| ' (in the warehouse or earlier in this delivery), so the {what} this row "
+        "belongs to cannot be told'"
+    )
+    refused = conn.sql(
+        f"""
         WITH ids AS (SELECT DISTINCT {q(row_col)} AS id FROM {rows} f),
         owners AS (
-            SELECT {q(parent_col)} AS id, count(*) AS n,
-                   list(DISTINCT {site_col}) FILTER (WHERE {site_col} IS NOT NULL) AS sites
+            SELECT {q(parent_col)} AS id, count(*) AS n, count({site}) AS sited,
+                   string_agg(DISTINCT {site}, ', ')
+                       FILTER (WHERE NOT list_contains(?::VARCHAR[], {site})) AS others
             FROM core.{owner.parent} WHERE {q(parent_col)} IN (SELECT id FROM ids) GROUP BY 1
+        ),
+        judged AS (
+            SELECT ids.id,
+                CASE WHEN o.others IS NOT NULL THEN ?
+                     WHEN coalesce(o.sited, 0) = 0 AND {owner.site_required} THEN ? END AS rule,
+                CASE WHEN o.others IS NOT NULL
+                     THEN '{row_col} ' || ids.id || ' belongs to {what} ' || o.others
+                          || ', which sender ' || ? || ' does not speak for'
+                     ELSE '{row_col} ' || ids.id || {unknown} END AS reason
+            FROM ids LEFT JOIN owners o ON ids.id = o.id
         )
-        SELECT ids.id, owners.n, owners.sites FROM ids LEFT JOIN owners ON ids.id = owners.id
-    """
-    judged = conn.sql(ids, params=params).pl()
-    allowed = set(sites)
-    refused: list[tuple[object, str, str]] = []
-    unowned: list[object] = []
-    for row in judged.iter_rows(named=True):
-        found = row["sites"] or []
-        if found:
-            others = sorted(set(found) - allowed)
-            if others:
-                refused.append(
-                    (
-                        row["id"],
-                        rules.NOT_AUTHORISED,
-                        f"{row_col} {row['id']} belongs to {what} {', '.join(others)}, which "
-                        f"sender {sender_id} does not speak for",
-                    )
-                )
-        elif owner.site_required:
-            known = "names no " + what if row["n"] else f"is not in {owner.parent}"
-            refused.append(
-                (
-                    row["id"],
-                    rules.SITE_UNKNOWN,
-                    f"{row_col} {row['id']} {known} (in the warehouse or earlier in this "
-                    f"delivery), so the {what} this row belongs to cannot be told",
-                )
-            )
-        else:
-            unowned.append(row["id"])
-    frames = [_lines_for(conn, target, row_col, refused)]
-    if unowned and not target.direct:
-        frames.append(_written_by_others(conn, target, row_col, unowned, sender_id))
-    return pl.concat(frames)
-
-
-def _lines_for(
-    conn: duckdb.DuckDBPyConnection,
-    target: Target,
-    column: str,
-    refused: list[tuple[object, str, str]],
-) -> pl.DataFrame:
-    if not refused:
-        return pl.DataFrame(schema=ERROR_SCHEMA)
-    verdicts = pl.DataFrame(
-        {
-            "id": [str(r[0]) for r in refused],
-            "rule": [r[1] for r in refused],
-            "reason": [r[2] for r in refused],
-        }
-    )
-    rows, params = target.file_rows()
-    conn.register("_refused_ids", verdicts.__arrow_c_stream__())
-    try:
-        return conn.sql(
-            f"SELECT f._source_line AS _line, '{column}' AS \"column\", "
-            f"CAST(f.{q(column)} AS VARCHAR) AS value, r.rule, r.reason FROM {rows} f "
-            f"JOIN _refused_ids r ON CAST(f.{q(column)} AS VARCHAR) = r.id ORDER BY 1",
-            params=params,
-        ).pl()
-    finally:
-        conn.unregister("_refused_ids")
+        SELECT f._source_line AS _line, '{row_col}' AS "column",
+               CAST(f.{q(row_col)} AS VARCHAR) AS value, j.rule, j.reason
+        FROM {rows} f JOIN (SELECT * FROM judged WHERE rule IS NOT NULL) j
+             ON f.{q(row_col)} = j.id
+        ORDER BY 1
+        """,
+        params=[*params, sites, rules.NOT_AUTHORISED, rules.SITE_UNKNOWN, sender_id, *params],
+    ).pl()
+    if owner.site_required or target.direct:
+        return refused
+    # A record no parent gives a site yet (a collection no lot was made from) is its writer's.
+    return pl.concat([refused, _written_by_others(conn, target, row_col, sender_id)])
 
 
 def _written_by_others(
-    conn: duckdb.DuckDBPyConnection,
-    target: Target,
-    column: str,
-    ids: list[object],
-    sender_id: str,
+    conn: duckdb.DuckDBPyConnection, target: Target, column: str, sender_id: str
 ) -> pl.DataFrame:
-    """Rows changing a record whose site is not known yet, that another sender wrote."""
-    table = target.table
+    """Rows changing a record that no parent gives a site yet and that another sender wrote."""
+    table, owner = target.table, OWNERSHIP[target.table.name]
+    assert owner.parent is not None and owner.via is not None
+    parent_col = q(owner.via[1])
+    site = q(OWNERSHIP[owner.parent].site_column or "")
     return conn.sql(
         f"""
         SELECT f._source_line AS _line, '{column}' AS "column", CAST(f.{q(column)} AS VARCHAR)
@@ -197,11 +167,13 @@ def _written_by_others(
                '{column} ' || f.{q(column)} || ' was written by sender ' || c._sender
                || ' and no record gives it a site yet; only that sender may change it' AS reason
         FROM {STAGE} f JOIN core.{table.name} c ON {key_match(table, "f", "c")}
-        WHERE f.{q(column)} IN (SELECT unnest(?::VARCHAR[]))
-          AND c._sender IS NOT NULL AND c._sender <> ?
+        WHERE c._sender IS NOT NULL AND c._sender <> ?
+          AND f.{q(column)} NOT IN (
+              SELECT {parent_col} FROM core.{owner.parent}
+              WHERE {parent_col} IS NOT NULL AND {site} IS NOT NULL)
         ORDER BY 1
         """,
-        params=[rules.NOT_AUTHORISED, [str(i) for i in ids], sender_id],
+        params=[rules.NOT_AUTHORISED, sender_id],
     ).pl()
 
 

@@ -12,7 +12,6 @@ import polars as pl
 from rtr.ingest.errors import ERROR_SCHEMA
 from rtr.ingest.merge import STAGE, Target, key_match, key_text
 from rtr.ingest.source import LINE
-from rtr.warehouse import scalar
 from schemas import rules
 
 _RETIRED = """
@@ -37,9 +36,15 @@ def stale_rows(conn: duckdb.DuckDBPyConnection, target: Target) -> pl.DataFrame:
         return pl.DataFrame(schema=ERROR_SCHEMA)
     table = target.table
     frames = []
-    # One aggregate answers the usual case (every current version is older) without a join.
-    newest = scalar(conn, f"SELECT max(_extracted_at) FROM core.{table.name}")
-    if newest is not None and newest > at:  # type: ignore[operator]
+    # One query answers the usual case (every current version older, no key retired since)
+    # without a join.
+    newest, retired_since = conn.execute(
+        f"SELECT (SELECT max(_extracted_at) FROM core.{table.name}), "
+        '(SELECT count(*) FROM audit.retractions WHERE "table" = ? AND extracted_at > ?) '
+        '+ (SELECT count(*) FROM audit.key_changes WHERE "table" = ? AND extracted_at > ?)',
+        [table.name, at, table.name, at],
+    ).fetchall()[0]
+    if newest is not None and newest > at:
         frames.append(
             conn.sql(
                 f"""
@@ -55,8 +60,10 @@ def stale_rows(conn: duckdb.DuckDBPyConnection, target: Target) -> pl.DataFrame:
                 params=[at, rules.STALE, at, at],
             ).pl()
         )
-    retired = conn.sql(_RETIRED, params=[table.name, table.name, at]).pl()
-    if retired.height:
+    retired = (
+        conn.sql(_RETIRED, params=[table.name, table.name, at]).pl() if retired_since else None
+    )
+    if retired is not None and retired.height:
         conn.register("_retired", retired.__arrow_c_stream__())
         try:
             frames.append(
