@@ -143,3 +143,13 @@ def test_standard_files_state_their_own_extract_time(tmp_path: Path) -> None:
     assert stated_in_file(bundle, "fhir_bundle") == datetime(2025, 5, 2, 3, 4, 5)
     assert stated_in_file(meta_only, "fhir_bundle") == datetime(2025, 4, 1)
     assert stated_in_file(bundle, "canonical") is None
+
+
+def test_a_standard_file_never_clears_a_value_it_does_not_give(wh: Warehouse) -> None:
+    wh.send("clinical", "D1", {"subjects.csv": "subject_id,site_id,sex,age_years\nS-1,H1,F,60\n"})
+    # An SDTM DM without AGE: SDTM has no explicit empty, so age stays what it was.
+    wh.send("clinical", "D2", {"dm.csv": "STUDYID,DOMAIN,USUBJID,SITEID,SEX\nST1,DM,S-1,H1,M\n"})
+
+    assert wh.query("SELECT sex, age_years, _version, _cleared FROM core.subjects").rows() == [
+        ("M", 60, 2, None)
+    ]

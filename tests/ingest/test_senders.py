@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from rtr.cli import main
 from rtr.ingest.senders import OPEN, RegistryError, describe, load_registry
 from tests.ingest.conftest import Warehouse
 
@@ -118,3 +119,22 @@ def test_folder_patterns_match_the_tail_of_the_delivery_path_wherever_the_landin
     assert sender("/srv/landing/manufacturing/A-2025-06") == "unknown_sender"
     assert sender("/srv/landing/clinical/Z-1", "registry-x") == "registry-x"
     assert sender("/srv/landing/clinical/Z-1", "nobody") == "unknown_sender"
+
+
+def test_rtr_ingest_names_the_registry_it_enforced_and_stops_on_an_unusable_one(
+    wh: Warehouse, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wh.senders.write_text(REGISTRY)
+    folder = wh.delivery("clinical", "A-1")
+    (folder / "subjects.csv").write_text(SUBJECTS)
+    args = ["ingest", str(wh.landing), "--warehouse", str(wh.path), "--senders", str(wh.senders)]
+
+    enforced = main([*args, "--settle-seconds", "0"])
+    out = capsys.readouterr().out
+    wh.senders.write_text("senders: [\n")
+    broken = main(args)
+    err = capsys.readouterr().err
+
+    assert enforced == 0 and "accepted" in out
+    assert "senders: registry" in out and "(3 senders" in out and "enforced" in out
+    assert broken == 2 and "not valid YAML" in err and "Traceback" not in err
