@@ -28,7 +28,7 @@ def unauthorised_rows(
         frame = _own_site(conn, target, owner, sites, sender.id)
     else:
         frame = _parent_site(conn, target, owner, sites, sender.id)
-    return frame.rename({"_line": LINE}).cast(ERROR_SCHEMA)  # type: ignore[arg-type]
+    return frame.rename({"_line": LINE}).cast(ERROR_SCHEMA)
 
 
 def _what(owner: Ownership) -> str:

@@ -55,16 +55,25 @@ def apply_declared(
     at, load_id = now_utc(), str(uuid.uuid4())
     conn.execute("BEGIN TRANSACTION")
     try:
-        kwargs = {
-            "delivery_id": delivery_id,
-            "provenance": provenance,
-            "extracted_at": declared.extracted_at,
-            "at": at,
-        }
         if part == "key_changes":
-            errors = apply_key_changes(conn, entries, source_file=manifest_file, **kwargs)  # type: ignore[arg-type]
+            errors = apply_key_changes(
+                conn,
+                declared.key_changes,
+                delivery_id=delivery_id,
+                source_file=manifest_file,
+                provenance=provenance,
+                extracted_at=declared.extracted_at,
+                at=at,
+            )
         else:
-            errors = apply_retractions(conn, entries, **kwargs)  # type: ignore[arg-type]
+            errors = apply_retractions(
+                conn,
+                declared.retractions,
+                delivery_id=delivery_id,
+                provenance=provenance,
+                extracted_at=declared.extracted_at,
+                at=at,
+            )
         errors = pl.concat([errors, _problem_records(problems, len(entries))])
         write_quarantine(
             conn,

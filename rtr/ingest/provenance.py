@@ -18,7 +18,7 @@ class Provenance:
     """Version of the registry that judged the load, or 'open'."""
     extracted_at: datetime | None = None
     """The extract time the manifest states for the file (the file's own metadata otherwise)."""
-    refusal: tuple[str | None, str | None] | None = None
+    refusal: tuple[str, str] | None = None
     """Under a registry, why the delivery is from no registered sender (rule, reason)."""
 
 

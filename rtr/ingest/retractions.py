@@ -118,7 +118,9 @@ def _retract(
         f"SELECT {key_text(table, 'c')} FROM core.{table.name} c "
         "WHERE c.rowid = (SELECT rid FROM _hits)",
     )
-    targets = [(table.name, "rowid = (SELECT rid FROM _hits)", [])]
+    targets: list[tuple[str, str, list[object]]] = [
+        (table.name, "rowid = (SELECT rid FROM _hits)", [])
+    ]
     column = next((c for c, t in ENTITY_TABLES.items() if t == table.name), None)
     if column is not None:
         entity_id = entry.key[column]

@@ -9,7 +9,7 @@ import duckdb
 from rtr import warehouse
 from rtr.adapters import find_profile
 from rtr.ingest.declarations import Declarations, read_declarations
-from rtr.ingest.declared import apply_declared
+from rtr.ingest.declared import Part, apply_declared
 from rtr.ingest.delivery import MANIFEST, Delivery, find_deliveries
 from rtr.ingest.load import OK_OUTCOMES, FileResult, load_file, now_utc, record_refused
 from rtr.ingest.provenance import Provenance
@@ -98,13 +98,19 @@ def ingest_delivery(
                 delivery.manifest_error,
             )
         )
-    declared_kwargs = {
-        "delivery_id": delivery.delivery_id,
-        "manifest_file": manifest_file,
-        "provenance": provenance,
-    }
-    keyed = apply_declared(conn, declared, "key_changes", **declared_kwargs)  # type: ignore[arg-type]
-    results += [keyed] if keyed is not None else []
+
+    def declare(part: Part) -> list[FileResult]:
+        done = apply_declared(
+            conn,
+            declared,
+            part,
+            delivery_id=delivery.delivery_id,
+            manifest_file=manifest_file,
+            provenance=provenance,
+        )
+        return [done] if done is not None else []
+
+    results += declare("key_changes")
     loaded: list[Path] = []
     for file in sorted(delivery.files, key=_entity_first):
         inside = file.relative_to(delivery.path).as_posix()
@@ -126,8 +132,7 @@ def ingest_delivery(
         results.append(result)
         if result.outcome in OK_OUTCOMES:
             loaded.append(file)
-    retracted = apply_declared(conn, declared, "retractions", **declared_kwargs)  # type: ignore[arg-type]
-    results += [retracted] if retracted is not None else []
+    results += declare("retractions")
     if declared.full_snapshot and loaded:
         _flag_snapshot_gaps(conn, delivery, loaded, provenance, chosen_profile)
     delivered = {f.name for f in delivery.files} | {
@@ -161,7 +166,9 @@ def _provenance(
     who = registry.sender_of(delivery.path, declared.sender)
     if who.sender is None:
         return Provenance(
-            sender_id=declared.sender, registry=registry.version, refusal=(who.rule, who.reason)
+            sender_id=declared.sender,
+            registry=registry.version,
+            refusal=(who.rule or rules.UNKNOWN_SENDER, who.reason or "unknown sender"),
         )
     return Provenance(sender=who.sender, sender_id=who.sender.id, registry=registry.version)
 

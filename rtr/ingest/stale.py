@@ -83,4 +83,4 @@ def stale_rows(conn: duckdb.DuckDBPyConnection, target: Target) -> pl.DataFrame:
             conn.unregister("_retired")
     if not frames:
         return pl.DataFrame(schema=ERROR_SCHEMA)
-    return pl.concat(frames).cast(ERROR_SCHEMA).unique(LINE).sort(LINE)  # type: ignore[arg-type]
+    return pl.concat(frames).cast(ERROR_SCHEMA).unique(LINE).sort(LINE)
