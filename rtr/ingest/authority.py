@@ -10,10 +10,10 @@ a collection no lot was made from yet belongs to the sender who wrote it.
 import duckdb
 import polars as pl
 
+from rtr.adapters.interface import LINE
 from rtr.ingest.errors import ERROR_SCHEMA
 from rtr.ingest.merge import STAGE, Target, key_match, q
 from rtr.ingest.senders import Sender
-from rtr.ingest.source import LINE
 from schemas import rules
 from schemas.ownership import OWNERSHIP, Ownership
 

@@ -13,13 +13,13 @@ from typing import Literal
 import duckdb
 import polars as pl
 
+from rtr.adapters.interface import LINE
 from rtr.ingest.declarations import Declarations, FieldProblem
 from rtr.ingest.errors import ERROR_SCHEMA
 from rtr.ingest.key_changes import apply_key_changes
 from rtr.ingest.load import OK_OUTCOMES, FileResult, now_utc, record_load, write_quarantine
 from rtr.ingest.provenance import Provenance
 from rtr.ingest.retractions import apply_retractions
-from rtr.ingest.source import LINE
 from rtr.warehouse import scalar
 from schemas import rules
 

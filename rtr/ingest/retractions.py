@@ -11,13 +11,13 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
+from rtr.adapters.interface import LINE
 from rtr.ingest.authority import may_change, record_owners
 from rtr.ingest.declarations import Retraction
 from rtr.ingest.errors import ERROR_SCHEMA
 from rtr.ingest.merge import key_match, key_text, q
 from rtr.ingest.parse import parse
 from rtr.ingest.provenance import Provenance
-from rtr.ingest.source import LINE
 from rtr.warehouse import scalar
 from schemas import TABLES, rules
 from schemas.ownership import ENTITY_TABLES, cascade_tables

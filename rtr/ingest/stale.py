@@ -9,9 +9,9 @@ re-keyed. Where either side states no time, the order of loading decides, as it 
 import duckdb
 import polars as pl
 
+from rtr.adapters.interface import LINE
 from rtr.ingest.errors import ERROR_SCHEMA
 from rtr.ingest.merge import STAGE, Target, key_match, key_text
-from rtr.ingest.source import LINE
 from schemas import rules
 
 _RETIRED = """
