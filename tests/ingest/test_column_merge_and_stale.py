@@ -153,3 +153,18 @@ def test_a_standard_file_never_clears_a_value_it_does_not_give(wh: Warehouse) ->
     assert wh.query("SELECT sex, age_years, _version, _cleared FROM core.subjects").rows() == [
         ("M", 60, 2, None)
     ]
+
+
+def test_a_real_dataset_json_file_dates_its_rows_by_its_own_creation_time(wh: Warehouse) -> None:
+    # CDISC's Dataset-JSON DM example states "datasetJSONCreationDateTime": "2024-11-11T15:09:15".
+    source = Path(__file__).parents[1] / "data" / "external" / "dataset-json" / "dm.json"
+    folder = wh.delivery("clinical", "D1")
+    (folder / "dm.json").write_bytes(source.read_bytes())
+    [result] = wh.ingest()
+
+    assert result.rows_accepted
+    stamped = wh.query("SELECT DISTINCT _extracted_at FROM core.subjects")["_extracted_at"]
+    assert stamped.to_list() == [datetime(2024, 11, 11, 15, 9, 15)]
+    assert wh.query("SELECT extracted_at FROM audit.loads").item() == datetime(
+        2024, 11, 11, 15, 9, 15
+    )
