@@ -132,11 +132,18 @@ def write_chunk(conn: duckdb.DuckDBPyConnection, target: Target, accepted: pl.Da
     try:
         if target.direct:
             names = ", ".join(q(c) for c in cols)
+            # DuckDB's write cost is per column: lineage a file does not state stays default NULL.
+            stated = [
+                c
+                for c, v in (("_sender", target.sender), ("_extracted_at", target.extracted_at))
+                if v is not None
+            ]
+            extra = "".join(f", {c}" for c in stated)
             conn.execute(
                 f"INSERT INTO core.{target.table.name} ({names}, _delivery_id, _source_file, _loaded_at, "
-                f"_version, _source_line, _imputed, _sender, _extracted_at) SELECT {names}, "
-                "l._delivery_id, l._source_file, l._loaded_at, 1, c._source_line, c._imputed, "
-                "l._sender, l._extracted_at FROM _chunk c CROSS JOIN _lineage l"
+                f"_version, _source_line, _imputed{extra}) SELECT {names}, l._delivery_id, "
+                f"l._source_file, l._loaded_at, 1, c._source_line, c._imputed"
+                f"{''.join(f', l.{c}' for c in stated)} FROM _chunk c CROSS JOIN _lineage l"
             )
         else:
             conn.execute(f"INSERT INTO {STAGE} SELECT * FROM _chunk")

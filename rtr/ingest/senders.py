@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Literal
 
 import duckdb
-import pydantic
 import yaml
 
 from rtr.config import REGISTRY_FILE
@@ -34,30 +33,6 @@ from schemas.ownership import SiteKind
 
 OPEN = "open"
 """What audit.loads.registry says of a load judged without a registry."""
-
-
-class _SenderEntry(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-
-    id: str = pydantic.Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    name: str = ""
-    sites: list[str] = []
-    manufacturing_sites: list[str] = []
-    folders: list[str] = []
-
-
-class _RegistryFile(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
-
-    senders: list[_SenderEntry]
-
-    @pydantic.model_validator(mode="after")
-    def _unique_ids(self) -> "_RegistryFile":
-        ids = [s.id for s in self.senders]
-        repeated = sorted({i for i in ids if ids.count(i) > 1})
-        if repeated:
-            raise ValueError(f"sender ids must be unique; repeated: {', '.join(repeated)}")
-        return self
 
 
 @dataclass(frozen=True)
@@ -166,10 +141,14 @@ def load_registry(path: Path | None) -> Registry | None:
     """The registry at ``path``; None (open) when no path is given or no file is there."""
     if path is None or not path.exists():
         return None
+    import pydantic  # only a run with a registry pays for the validator's import
+
+    from rtr.ingest.senders_file import RegistryFile
+
     data = path.read_bytes()
     try:
         doc = yaml.safe_load(data.decode("utf-8")) or {}
-        parsed = _RegistryFile.model_validate(doc)
+        parsed = RegistryFile.model_validate(doc)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise RegistryError(f"senders registry {path} is not valid YAML: {exc}") from exc
     except pydantic.ValidationError as exc:
