@@ -13,6 +13,7 @@ import polars as pl
 
 from rtr.adapters.interface import LINE
 from rtr.ingest.authority import may_change, record_owners
+from rtr.ingest.correction_events import record_corrections
 from rtr.ingest.declarations import KeyChange
 from rtr.ingest.errors import ERROR_SCHEMA
 from rtr.ingest.merge import key_text, q
@@ -127,6 +128,7 @@ def _rename(
         )
         if not scalar(conn, "SELECT count(*) FROM _rekey"):
             continue
+        record_corrections(conn, kind="key_change", table=table_name, relation="_rekey")
         renamed = f"(SELECT * REPLACE (?::VARCHAR AS {column}) FROM _rekey)"
         conn.execute(
             f"""

@@ -247,7 +247,7 @@ def finish(conn: duckdb.DuckDBPyConnection, target: Target) -> MergeCounts:
         FROM {STAGE} i JOIN {core} c ON {key_match(table, "c", "i")}
         """
     )
-    record_corrections(conn, table=table.name, staged=STAGE, matched="_matched")
+    record_corrections(conn, kind="correction", table=table.name, relation="_matched")
     conn.execute(
         f"INSERT INTO {core}_history BY NAME SELECT c.*, ?::TIMESTAMP AS _superseded_at "
         f"FROM {core} c WHERE c.rowid IN (SELECT core_rowid FROM _matched WHERE NOT is_same)",

@@ -13,6 +13,7 @@ import polars as pl
 
 from rtr.adapters.interface import LINE
 from rtr.ingest.authority import may_change, record_owners
+from rtr.ingest.correction_events import record_corrections
 from rtr.ingest.declarations import Retraction
 from rtr.ingest.errors import ERROR_SCHEMA
 from rtr.ingest.merge import key_match, key_text, q
@@ -132,6 +133,7 @@ def _retract(
             f"WHERE {where}",
             params,
         )
+        record_corrections(conn, kind="retraction", table=name, relation="_gone")
         conn.execute(
             f"INSERT INTO audit.retractions SELECT ?, ?, ?, {key_text(TABLES[name], 'g')}, ?, ?, "
             "g._version, ?::TIMESTAMP, ?::TIMESTAMP FROM _gone g",
