@@ -2,6 +2,8 @@
 
 Run: `.venv/bin/python -m benchmarks.bench_ingest [--rows 5000000] [--patients 10000] [--repeat 3]`.
 Each measurement runs in its own process so that peak memory (ru_maxrss) is that phase's alone.
+`--resend` then measures what senders' checks cost on a re-send of the whole cohort (see
+benchmarks/README.md, "Senders' checks on a cohort re-send").
 DuckDB and rtr run back to back in each repeat, with the load average printed beside them: on a
 shared machine only figures taken under the same load compare.
 """
@@ -65,16 +67,51 @@ def phase_duckdb(parquet: Path, db: Path) -> None:
         conn.execute("CREATE TABLE t AS SELECT * FROM read_parquet(?)", [str(parquet)]).fetchall()
 
 
-def phase_rtr(landing: Path, db: Path, archive: Path) -> None:
+def phase_rtr(landing: Path, db: Path, archive: Path, senders: Path | None = None) -> None:
     from rtr.ingest.run import ingest_path
 
-    results = ingest_path(landing, warehouse_path=db, archive_dir=archive)
+    results = ingest_path(landing, warehouse_path=db, archive_dir=archive, senders=senders)
     bad = [r for r in results if r.outcome not in ("accepted",)]
     if bad:
         raise SystemExit(f"benchmark delivery was not fully accepted: {bad}")
 
 
+def reexport(cohort: Path, out: Path, *, extracted_at: str | None) -> None:
+    """The cohort sent again as a sender re-exports it: every file with its rows in another order
+    (new bytes, same values), each delivery in a new folder of the same sender, with a manifest."""
+    from sample_data.writing import write_table
+
+    for folder in sorted(p for p in cohort.glob("*/*") if p.is_dir()):
+        target = out / folder.parent.name / f"{folder.name}-resend"
+        target.mkdir(parents=True)
+        files = []
+        for path in sorted(folder.iterdir()):
+            if path.name == "manifest.json":
+                continue
+            frame = _read_table(path)
+            write_table(frame.reverse(), target / path.name)
+            files.append({"name": path.name, "sha256": _sha256(target / path.name)})
+        manifest = {"files": files} | ({"extracted_at": extracted_at} if extracted_at else {})
+        (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def _read_table(path: Path) -> pl.DataFrame:
+    if path.suffix == ".parquet":
+        return pl.read_parquet(path)
+    if path.suffix == ".xlsx":
+        return pl.read_excel(path, infer_schema_length=0)
+    return pl.read_csv(path, infer_schema=False)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def _child(args: argparse.Namespace) -> None:
+    if args.state:  # a re-send starts from the warehouse the first delivery left
+        shutil.copyfile(args.state, args.db)
     start, cpu_start = time.perf_counter(), time.process_time()
     if args.phase == "duckdb":
         phase_duckdb(Path(args.parquet), Path(args.db))
@@ -86,7 +123,8 @@ def _child(args: argparse.Namespace) -> None:
             phase_rtr(Path(args.landing), Path(args.db), Path(args.archive))
         pstats.Stats(profile).sort_stats("cumulative").print_stats(r"rtr/(ingest|warehouse)", 25)
     else:
-        phase_rtr(Path(args.landing), Path(args.db), Path(args.archive))
+        senders = Path(args.senders) if args.senders else None
+        phase_rtr(Path(args.landing), Path(args.db), Path(args.archive), senders)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
@@ -123,6 +161,13 @@ def main() -> None:
     parser.add_argument("--landing")
     parser.add_argument("--db")
     parser.add_argument("--archive")
+    parser.add_argument("--senders", help=argparse.SUPPRESS)
+    parser.add_argument("--state", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--resend",
+        action="store_true",
+        help="also time a re-send of the cohort with and without senders' checks",
+    )
     args = parser.parse_args()
     if args.child:
         _child(args)
@@ -183,6 +228,43 @@ def main() -> None:
                 f"cohort delivery, {args.patients:,} patients and lots (generated in {generated:.1f} s)"
             )
             print(f"  rtr ingest: {full['seconds']:.2f} s, peak {full['peak_mib']} MiB")
+            if args.resend:
+                resend_cohort(root, repeat=args.repeat)
+
+
+def resend_cohort(root: Path, *, repeat: int) -> None:
+    """The cohort re-sent, A/B in turn from the same warehouse: open and undated (no authority
+    or order check runs) against a registry and a stated extract time (every check runs)."""
+    from rtr.demo import DEMO_DELIVERIES
+
+    plain, checked = root / "resend-open", root / "resend-checked"
+    reexport(root / "cohort", plain, extracted_at=None)
+    reexport(root / "cohort", checked, extracted_at="2026-01-01T00:00:00Z")
+    registry = DEMO_DELIVERIES / "senders.yaml"  # the generated cohort's senders are the demo's
+    print("cohort re-send (re-exported files, same values), from the warehouse the first left")
+    ratios = []
+    for run in range(1, repeat + 1):
+        times = {}
+        for arm, landing, extra in (
+            ("open", plain, []),
+            ("checked", checked, ["--senders", str(registry)]),
+        ):
+            db = root / f"resend-{arm}.duckdb"
+            db.unlink(missing_ok=True)
+            times[arm] = _run(
+                "--phase", "rtr", "--landing", str(landing), "--db", str(db),
+                "--archive", str(root / f"archive-{arm}"), "--state", str(root / "c.duckdb"),
+                *extra,
+            )  # fmt: skip
+        ratio = times["checked"]["cpu"] / times["open"]["cpu"]
+        ratios.append(ratio)
+        print(
+            f"  run {run}: open {times['open']['seconds']:.2f} s ({times['open']['cpu']:.2f} s CPU),"
+            f" registry + extract time {times['checked']['seconds']:.2f} s "
+            f"({times['checked']['cpu']:.2f} s CPU); checks cost {ratio - 1:+.1%} of CPU time"
+        )
+    ratios.sort()
+    print(f"  median cost of the checks: {ratios[len(ratios) // 2] - 1:+.1%}")
 
 
 if __name__ == "__main__":

@@ -16,11 +16,16 @@ from pipelines.metadata import table_metadata
 from pipelines.resources import WarehouseResource
 from rtr.ingest.load import FileResult
 from rtr.ingest.run import ingest_path
+from rtr.ingest.senders import RegistryError, describe, load_registry
 from schemas import TABLES
 
 AUDIT_GRAIN = {
     "loads": "one row per delivered file and load attempt",
     "quarantine": "one row per rejected value (file, line, column, rule)",
+    "senders": "one row per registered sender per version of the senders registry",
+    "retractions": "one row per record retracted by a delivery",
+    "key_changes": "one row per record re-keyed by a delivery's key map",
+    "snapshot_gaps": "one row per record a full-snapshot delivery no longer contained",
 }
 
 
@@ -76,12 +81,20 @@ def core_tables(
     """
     target = Path(config.delivery_path) if config.delivery_path else rtr_warehouse.landing_dir
     results: list[FileResult] = []
+    senders = rtr_warehouse.senders_file
+    try:
+        registry_line = describe(load_registry(senders), senders)
+    except RegistryError as exc:
+        raise dg.Failure(description=str(exc)) from None
+    context.log.info(registry_line)
     if target.exists():
         results = ingest_path(
             target,
             warehouse_path=rtr_warehouse.warehouse_file,
             archive_dir=rtr_warehouse.archive_dir,
             lock_wait_seconds=rtr_warehouse.lock_wait_seconds,
+            senders=senders,
+            settle_seconds=rtr_warehouse.settle_seconds,
         )
     else:
         context.log.warning(
@@ -89,7 +102,7 @@ def core_tables(
         )
         with rtr_warehouse.writer():
             pass  # still create the empty layers so that downstream assets find their tables
-    summary = load_summary(results)
+    summary = load_summary(results) | {"senders": registry_line}
     context.log.info(f"ingested {target}: {summary['files_by_outcome']}")
     with rtr_warehouse.reader() as conn:
         for t in TABLES.values():

@@ -1,13 +1,14 @@
 """Content hashes of the deliveries in the landing zone, for the sensor's cursor and run keys."""
 
 import hashlib
-import time
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from rtr.ingest.archive import sha256_of
 from rtr.ingest.delivery import MANIFEST, Delivery, find_deliveries
+from rtr.ingest.stability import completeness
 
 
 @dataclass(frozen=True)
@@ -19,12 +20,19 @@ class LandedDelivery:
     delivery_id: str
     content_hash: str
     newest_mtime: float
+    files: tuple[Path, ...] = ()
+    manifest: tuple[tuple[str, str], ...] = ()
+    """(file name, SHA-256) pairs the delivery's manifest declares."""
 
 
 @lru_cache(maxsize=4096)
 def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
     # Keyed by size and mtime: a sensor tick re-reads only files that changed since the last one.
     return sha256_of(Path(path))
+
+
+def _cached_sha256(path: Path, st: os.stat_result) -> str:
+    return _file_sha256(str(path), st.st_size, st.st_mtime_ns)
 
 
 def delivery_files(delivery: Delivery) -> list[Path]:
@@ -62,14 +70,31 @@ def landed_deliveries(landing: Path) -> list[LandedDelivery]:
     root = landing.resolve()
     found = []
     for d in find_deliveries(root):
-        if not d.files:
+        # A manifest alone can be a delivery: a key map or retraction list without new files.
+        if not d.files and not (d.path / MANIFEST).is_file():
             continue
         h, newest = content_hash(d)
         name = d.path.relative_to(root).as_posix() if d.path != root else d.delivery_id
-        found.append(LandedDelivery(d.path, name, d.delivery_id, h, newest))
+        manifest = tuple(sorted(d.manifest.items()))
+        found.append(LandedDelivery(d.path, name, d.delivery_id, h, newest, d.files, manifest))
     return found
 
 
-def is_settled(d: LandedDelivery, *, settle_seconds: float, now: float | None = None) -> bool:
-    """True when no file of the delivery changed for settle_seconds (the copy has finished)."""
-    return ((now if now is not None else time.time()) - d.newest_mtime) >= settle_seconds
+def still_arriving(
+    d: LandedDelivery, *, settle_seconds: float, now: float | None = None
+) -> list[str]:
+    """Why files of the delivery are not complete yet: the loader's rule (rtr.ingest.stability)."""
+    declared = dict(d.manifest)
+    waiting = []
+    for f in d.files:
+        expected = declared.get(f.name) or declared.get(f.relative_to(d.path).as_posix())
+        verdict = completeness(
+            f,
+            expected_sha256=expected,
+            settle_seconds=settle_seconds,
+            now=now,
+            hasher=_cached_sha256,
+        )
+        if not verdict.complete:
+            waiting.append(verdict.reason or f.name)
+    return waiting

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from schemas import TABLES
+from schemas.published import AUDIT_TABLES
 
 # Every op that opens the DuckDB file takes a slot in this pool; the instance's dagster.yaml
 # limits it to one so that two runs never hold the file at the same time.
@@ -13,8 +14,6 @@ LINKED_GROUP = "linked"
 FEATURES_GROUP = "features"
 ANALYSIS_GROUP = "analysis"
 REPORTS_GROUP = "reports"
-
-AUDIT_TABLES = ("loads", "quarantine")
 
 
 def core_key(table: str) -> dg.AssetKey:

@@ -20,15 +20,23 @@ class WarehouseResource(dg.ConfigurableResource):
     reports_path: str
     # How long a step waits for another rtr process holding the warehouse (RTR_LOCK_WAIT_SECONDS).
     lock_wait_seconds: float = warehouse.DEFAULT_WAIT_SECONDS
+    senders_path: str = ""
+    """The senders registry file; empty or absent file: ingestion runs open."""
+    settle_seconds: float = 0.0
+    """A file without a manifest hash is loaded once unchanged this long (the sensor's rule too)."""
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "WarehouseResource":
+    def from_settings(
+        cls, settings: Settings, *, settle_seconds: float | None = None
+    ) -> "WarehouseResource":
         return cls(
             warehouse_path=str(settings.warehouse),
             landing_path=str(settings.landing),
             archive_path=str(settings.archive),
             reports_path=str(settings.reports),
             lock_wait_seconds=settings.lock_wait_seconds,
+            senders_path=str(settings.senders),
+            settle_seconds=settings.settle_seconds if settle_seconds is None else settle_seconds,
         )
 
     @property
@@ -46,6 +54,10 @@ class WarehouseResource(dg.ConfigurableResource):
     @property
     def reports_dir(self) -> Path:
         return Path(self.reports_path)
+
+    @property
+    def senders_file(self) -> Path | None:
+        return Path(self.senders_path) if self.senders_path else None
 
     @contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:

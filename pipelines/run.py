@@ -28,6 +28,7 @@ class RunSummary:
     failed_checks: list[str]
     warned_checks: list[str]
     files_by_outcome: dict[str, int] = field(default_factory=dict)
+    senders: str | None = None
     report_index: str | None = None
     errors: list[str] = field(default_factory=list)
     healed: list[str] = field(default_factory=list)
@@ -42,6 +43,8 @@ class RunSummary:
             f"  assets materialised: {len(self.materialized)}",
             f"  files: {outcome_words(self.files_by_outcome) or 'none in the landing zone'}",
         ]
+        if self.senders:
+            out.append(f"  {self.senders}")
         if self.skipped:
             out.append(f"  not materialised: {', '.join(self.skipped)}")
         if self.failed_checks:
@@ -102,6 +105,7 @@ def summarise(result: dg.ExecuteInProcessResult, all_keys: list[dg.AssetKey]) ->
         failed_checks=sorted(failed),
         warned_checks=sorted(warned),
         files_by_outcome=dict(loads.get("files_by_outcome", {})),
+        senders=loads.get("senders"),
         report_index=str(index) if index else None,
         errors=errors,
         lock_timeout=any(getattr(e, "cls_name", None) == "LockTimeout" for _, e in failures),

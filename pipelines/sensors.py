@@ -6,11 +6,9 @@ import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from pipelines.healing import heal_dead_runs
-from pipelines.landing import is_settled, landed_deliveries
+from pipelines.landing import landed_deliveries, still_arriving
 from pipelines.resources import WarehouseResource
-
-# A delivery still being copied changes between ticks; wait until its files are this old.
-DEFAULT_SETTLE_SECONDS = 15.0
+from rtr.ingest.stability import DEFAULT_SETTLE_SECONDS
 
 
 def run_request_for(name: str, delivery_id: str, path: str, content_hash: str) -> dg.RunRequest:
@@ -32,7 +30,12 @@ def build_landing_sensor(
     settle_seconds: float = DEFAULT_SETTLE_SECONDS,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
 ) -> dg.SensorDefinition:
-    """A sensor on the landing zone; its cursor is a JSON map delivery -> content hash."""
+    """A sensor on the landing zone; its cursor is a JSON map delivery -> content hash.
+
+    A delivery is requested once every file is complete by the loader's own rule
+    (rtr.ingest.stability): listed in its manifest with the SHA-256 it has, or unchanged for
+    ``settle_seconds``. One still arriving is looked at again on the next tick.
+    """
 
     @dg.sensor(
         name="landing_sensor",
@@ -52,7 +55,7 @@ def build_landing_sensor(
         for d in landed_deliveries(rtr_warehouse.landing_dir):
             if seen.get(d.name) == d.content_hash:
                 continue
-            if not is_settled(d, settle_seconds=settle_seconds):
+            if still_arriving(d, settle_seconds=settle_seconds):
                 waiting.append(d.name)  # not in the cursor: looked at again next tick
                 continue
             requests.append(run_request_for(d.name, d.delivery_id, str(d.path), d.content_hash))

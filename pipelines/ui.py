@@ -24,6 +24,8 @@ def ui_environment(settings: Settings, base: Mapping[str, str] | None = None) ->
         RTR_WAREHOUSE=str(settings.warehouse),
         RTR_LANDING=str(settings.landing),
         RTR_REPORTS=str(settings.reports),
+        RTR_SENDERS=str(settings.senders),
+        RTR_SETTLE_SECONDS=str(settings.settle_seconds),
     )
     return env
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
         warehouse=getattr(args, "warehouse", None),
+        senders=getattr(args, "senders", None),
         landing=getattr(args, "landing", None),
         reports=getattr(args, "reports", None) or getattr(args, "out", None),
     )
@@ -41,6 +42,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise FileNotFoundError(
             f"{args.path} does not exist: pass a landing root, delivery or file"
         )
+    settle = settings.settle_seconds if args.settle_seconds is None else args.settle_seconds
     results = ingest_path(
         args.path,
         warehouse_path=settings.warehouse,
@@ -49,8 +51,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         on_file=print_file_result,
         lock_wait_seconds=settings.lock_wait_seconds,
         publish_copy=True,
+        senders=settings.senders,
+        settle_seconds=settle,
     )
-    print_totals(results, settings.warehouse)
+    print_totals(results, settings.warehouse, senders=settings.senders)
     print(f"published for readers: {published_copy(settings.warehouse)}")
     if args.strict and any(r.outcome in ("refused", "partially_accepted") for r in results):
         return EXIT_DATA
@@ -152,6 +156,17 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--strict", action="store_true", help="exit 1 if any row was quarantined or file refused"
     )
+    ingest.add_argument(
+        "--senders",
+        type=Path,
+        help="senders registry (default: $RTR_SENDERS or $RTR_HOME/senders.yaml)",
+    )
+    ingest.add_argument(
+        "--settle-seconds",
+        type=float,
+        help="load a file without a manifest hash once unchanged this long (default: "
+        "$RTR_SETTLE_SECONDS or 15)",
+    )
     ingest.set_defaults(func=cmd_ingest)
 
     run = sub.add_parser(
@@ -162,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--landing", type=Path)
     run.add_argument("--warehouse", type=Path)
     run.add_argument("--reports", type=Path)
+    run.add_argument("--senders", type=Path, help="senders registry (default: $RTR_SENDERS)")
     run.add_argument("--seed", type=int, help="seed for the analyses' resampling and models")
     run.set_defaults(func=cmd_run)
 

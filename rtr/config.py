@@ -6,6 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from rtr.ingest.stability import DEFAULT_SETTLE_SECONDS
+
+REGISTRY_FILE = "senders.yaml"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -15,9 +19,13 @@ class Settings:
     warehouse: Path
     landing: Path
     reports: Path
+    senders: Path
+    """The senders registry (RTR_SENDERS, default $RTR_HOME/senders.yaml); absent: run open."""
     # How long a command waits for another rtr process to finish with the warehouse, the pipeline
     # or a report folder before it gives up and names the holder (RTR_LOCK_WAIT_SECONDS).
     lock_wait_seconds: float = 600.0
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS
+    """How long a file without a manifest hash must stay unchanged before it is loaded."""
 
     @property
     def archive(self) -> Path:
@@ -43,6 +51,8 @@ class Settings:
             landing=pick("landing", "RTR_LANDING", home / "landing"),
             reports=pick("reports", "RTR_REPORTS", home / "reports"),
             lock_wait_seconds=_seconds(env, "RTR_LOCK_WAIT_SECONDS", 600.0),
+            senders=pick("senders", "RTR_SENDERS", home / REGISTRY_FILE),
+            settle_seconds=_seconds(env, "RTR_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS),
         )
 
 

@@ -7,18 +7,23 @@ import duckdb
 import polars as pl
 
 import sample_data
-from rtr.config import Settings
+from rtr import warehouse
+from rtr.config import REGISTRY_FILE, Settings
 from rtr.publish import ensure_published
 
 DEMO_DELIVERIES = Path(sample_data.__file__).parent / "demo"
 
 
 def stage_demo_landing(settings: Settings) -> Path:
-    """Copy the bundled deliveries into the landing zone, as senders would drop them."""
+    """Copy the bundled deliveries into the landing zone, as senders would drop them, and the
+    demo's senders registry to where rtr reads it (an existing registry is kept)."""
     for sender in ("manufacturing", "clinical"):
         source = DEMO_DELIVERIES / sender
         if source.exists():
             shutil.copytree(source, settings.landing / sender, dirs_exist_ok=True)
+    if not settings.senders.exists():
+        settings.senders.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(DEMO_DELIVERIES / REGISTRY_FILE, settings.senders)
     return settings.landing
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from rtr import locks
+from rtr.ingest.audit_tables import ensure_audit_tables
 from schemas import DUCKDB_TYPES, TABLES
 from schemas.columns import Table
 
@@ -20,6 +21,9 @@ META_COLUMNS = (
     ("_version", "INTEGER"),
     ("_source_line", "BIGINT"),
     ("_imputed", "VARCHAR"),
+    ("_sender", "VARCHAR"),
+    ("_extracted_at", "TIMESTAMP"),
+    ("_cleared", "VARCHAR"),
 )
 
 AUDIT_DDL = """
@@ -54,6 +58,8 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
             f"CREATE TABLE IF NOT EXISTS core.{table.name}_history ({cols}, _superseded_at TIMESTAMP)"
         )
     conn.execute(AUDIT_DDL)
+    _add_lineage_columns(conn)
+    ensure_audit_tables(conn)
     if not scalar(
         conn,
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'meta' AND table_name = 'vocabulary'",
@@ -64,6 +70,21 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 DEFAULT_WAIT_SECONDS = locks.DEFAULT_WAIT_SECONDS
+
+
+def _add_lineage_columns(conn: duckdb.DuckDBPyConnection) -> None:
+    """Give core tables of an older warehouse the lineage columns added since it was made."""
+    present = set(
+        conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'core'"
+        ).fetchall()
+    )
+    for table in TABLES.values():
+        for name in (table.name, f"{table.name}_history"):
+            for column, dtype in META_COLUMNS:
+                if (name, column) not in present:
+                    conn.execute(f"ALTER TABLE core.{name} ADD COLUMN {column} {dtype}")
 
 
 def lock_file(path: Path) -> Path:

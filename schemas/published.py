@@ -1,6 +1,13 @@
 """Names of the published tables beyond core: the warehouse's reading interface (docs/data-contract.md)."""
 
-AUDIT_TABLES: tuple[str, ...] = ("loads", "quarantine")
+AUDIT_TABLES: tuple[str, ...] = (
+    "loads",
+    "quarantine",
+    "senders",
+    "retractions",
+    "key_changes",
+    "snapshot_gaps",
+)
 LINKED_TABLES: tuple[str, ...] = (
     "infusion_product_outcome",
     "link_issues",

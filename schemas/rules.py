@@ -17,6 +17,11 @@ INVALID_PROFILE: Final = "invalid_profile"
 DUPLICATE_COLUMN: Final = "duplicate_column"
 RESOURCE_LIMIT: Final = "resource_limit"
 READER_CRASHED: Final = "reader_crashed"
+UNKNOWN_SENDER: Final = "unknown_sender"
+SENDER_MISMATCH: Final = "sender_mismatch"
+
+# A file not yet complete is not judged: recorded as deferred in audit.loads, loaded on a later run.
+FILE_INCOMPLETE: Final = "file_incomplete"
 
 # Row rules: the row goes to audit.quarantine with file, line, column, value and reason.
 MISSING_VALUE: Final = "missing_value"
@@ -28,6 +33,15 @@ AMBIGUOUS_DATE: Final = "ambiguous_date"
 DUPLICATE_KEY: Final = "duplicate_key"
 MALFORMED_ROW: Final = "malformed_row"
 CONTROL_CHARACTER: Final = "control_character"
+# Row rules of senders' authority and the order of corrections (rtr/ingest/authority.py, stale.py).
+NOT_AUTHORISED: Final = "not_authorised"
+SITE_CHANGE: Final = "site_change"
+SITE_UNKNOWN: Final = "site_unknown"
+STALE: Final = "stale"
+# Rules of a manifest's retraction list and key map (one quarantine record per entry).
+UNKNOWN_KEY: Final = "unknown_key"
+KEY_MERGE: Final = "key_merge"
+INVALID_DECLARATION: Final = "invalid_declaration"
 
 FILE_RULES: Final = (
     EMPTY_FILE,
@@ -44,6 +58,8 @@ FILE_RULES: Final = (
     DUPLICATE_COLUMN,
     RESOURCE_LIMIT,
     READER_CRASHED,
+    UNKNOWN_SENDER,
+    SENDER_MISMATCH,
 )
 ROW_RULES: Final = (
     MISSING_VALUE,
@@ -55,6 +71,13 @@ ROW_RULES: Final = (
     DUPLICATE_KEY,
     MALFORMED_ROW,
     CONTROL_CHARACTER,
+    NOT_AUTHORISED,
+    SITE_CHANGE,
+    SITE_UNKNOWN,
+    STALE,
+    UNKNOWN_KEY,
+    KEY_MERGE,
+    INVALID_DECLARATION,
 )
 
 REMEDY: Final[dict[str, str]] = {
@@ -86,4 +109,21 @@ REMEDY: Final[dict[str, str]] = {
     MALFORMED_ROW: "quote values that contain the separator, so each row has as many fields as the header",
     CONTROL_CHARACTER: "remove the control or text-direction characters (NUL, escape, bidi "
     "overrides...) from the value and re-send the row",
+    UNKNOWN_SENDER: "register the sender in the senders registry (senders.yaml: its id, sites and "
+    'delivery folder patterns), or name a registered sender in manifest.json\'s "sender"',
+    SENDER_MISMATCH: "deliver into the sender's own folder, or correct manifest.json's \"sender\"",
+    FILE_INCOMPLETE: "nothing to do if the upload is still running: the file is loaded on a later run "
+    "once complete; otherwise re-send it, with its SHA-256 in manifest.json",
+    NOT_AUTHORISED: "send only records of the sites your organisation speaks for; the site's own "
+    "sender makes this correction, or the registry must list the site for you",
+    SITE_CHANGE: "a record stays at its site: retract it there and send it from the new site",
+    SITE_UNKNOWN: "send the record it belongs to first (its subjects or lots row), in this delivery "
+    "or an earlier one",
+    STALE: "nothing to do if the newer values are right; otherwise send the correction from a newer "
+    'extract (manifest.json "extracted_at")',
+    UNKNOWN_KEY: "check the key: only a record in the warehouse can be retracted or re-keyed",
+    KEY_MERGE: "the new key already names another record; retract one of them first, or choose "
+    "another new key",
+    INVALID_DECLARATION: "write the entry as docs/data-contract.md shows (table, key, reason / "
+    "column, old, new, reason)",
 }

@@ -11,14 +11,20 @@ import polars as pl
 
 from rtr.adapters.interface import DERIVED, IMPUTED, LINE, REJECT_RULE, RefusedFile
 from rtr.ingest import merge
-from rtr.ingest.archive import archive_file, sha256_of
+from rtr.ingest.archive import archive_file
+from rtr.ingest.authority import unauthorised_rows
 from rtr.ingest.errors import adapter_rejects
+from rtr.ingest.extracted import stated_in_file
 from rtr.ingest.limits import Limits
+from rtr.ingest.provenance import OPEN_PROVENANCE, Provenance
 from rtr.ingest.shown import shown, shown_expr, shown_keeping_lines
+from rtr.ingest.stability import completeness
+from rtr.ingest.stale import stale_rows
 from rtr.ingest.units import Unit, file_units
 from rtr.ingest.validate import validate_chunk
 from rtr.warehouse import scalar
 from schemas import rules
+from schemas.ownership import ENTITY_FIRST
 
 OK_OUTCOMES = ("accepted", "partially_accepted", "unchanged")
 
@@ -55,20 +61,37 @@ def load_file(
     siblings: tuple[Path, ...] = (),
     profile: Any = None,
     limits: Limits | None = None,
+    provenance: Provenance = OPEN_PROVENANCE,
+    settle_seconds: float = 0.0,
 ) -> FileResult:
     """Hash, archive, validate and merge ``path``; refuse it whole if it cannot be trusted.
 
     ``relative_name`` is shown as given: callers escape what a sender put in it (see
     :func:`rtr.ingest.shown.shown`); the file's own name is escaped in every reason here.
+    A file still being written (see rtr.ingest.stability) is recorded as deferred and left
+    for a later run, unread.
     """
-    sha = sha256_of(path)
-    archived = archive_file(path, sha, archive_dir)
-    base = {
+    base: dict[str, Any] = {
         "delivery_id": delivery_id,
         "file": relative_name,
-        "sha256": sha,
-        "archived_as": str(archived),
+        "sender": provenance.sender_id,
+        "registry": provenance.registry,
     }
+    verdict = completeness(path, expected_sha256=expected_sha256, settle_seconds=settle_seconds)
+    if not verdict.complete:
+        return record_load(
+            conn,
+            base
+            | {
+                "sha256": verdict.sha256,
+                "outcome": "deferred",
+                "rule": rules.FILE_INCOMPLETE,
+                "reason": verdict.reason,
+            },
+        )
+    sha = verdict.sha256 or ""
+    archived = archive_file(path, sha, archive_dir)
+    base |= {"sha256": sha, "archived_as": str(archived)}
     if expected_sha256 is not None and expected_sha256 != sha:
         return _record_refused(
             conn,
@@ -78,12 +101,20 @@ def load_file(
             f"{expected_sha256}; the file changed in transit or the manifest is stale",
         )
     if _already_loaded(conn, sha):
-        return _record(
+        return record_load(
             conn, base | {"outcome": "unchanged", "reason": "identical file already loaded"}
         )
     conn.execute("BEGIN TRANSACTION")
     try:
-        result = _load_units(conn, path, base, siblings=siblings, profile=profile, limits=limits)
+        result = _load_units(
+            conn,
+            path,
+            base,
+            siblings=siblings,
+            profile=profile,
+            limits=limits,
+            provenance=provenance,
+        )
         conn.execute("COMMIT")
         return result
     except RefusedFile as refused:
@@ -112,10 +143,13 @@ def _load_units(
     siblings: tuple[Path, ...],
     profile: Any,
     limits: Limits | None,
+    provenance: Provenance,
 ) -> FileResult:
     opened = file_units(path, siblings=siblings, profile=profile, limits=limits)
     loaded_at = now_utc()
     load_id = str(uuid.uuid4())
+    extracted_at = provenance.extracted_at or stated_in_file(path, opened.fmt)
+    context = _UnitContext(load_id, loaded_at, provenance, extracted_at, opened.fmt)
     totals = {
         "read": 0,
         "accepted": 0,
@@ -126,8 +160,9 @@ def _load_units(
     }
     notes = list(opened.notes)
     encodings = set()
-    for unit in opened.units:
-        counts = _load_unit(conn, unit, base, load_id=load_id, loaded_at=loaded_at)
+    # A file's own subjects or lots go first: the rows hanging from them then find their site.
+    for unit in sorted(opened.units, key=_entity_first):
+        counts = _load_unit(conn, unit, base, context)
         for k, v in counts.items():
             totals[k] += v
         notes += unit.notes
@@ -141,7 +176,7 @@ def _load_units(
         notes.append("no record of this file maps onto a contract table")
     outcome = "accepted" if totals["quarantined"] == 0 else "partially_accepted"
     tables = ",".join(sorted({u.table.name for u in opened.units if u.table is not None}))
-    return _record(
+    return record_load(
         conn,
         base
         | {
@@ -156,6 +191,7 @@ def _load_units(
             "rows_corrected": totals["corrected"],
             "rows_unchanged": totals["unchanged"],
             "loaded_at": loaded_at,
+            "extracted_at": extracted_at,
             "outcome": outcome,
             "notes": shown_keeping_lines("; ".join(notes).replace(path.name, shown(path.name)))
             or None,
@@ -163,22 +199,42 @@ def _load_units(
     )
 
 
+@dataclass(frozen=True)
+class _UnitContext:
+    load_id: str
+    loaded_at: datetime
+    provenance: Provenance
+    extracted_at: datetime | None
+    fmt: str
+
+
+def _entity_first(unit: Unit) -> int:
+    name = unit.table.name if unit.table is not None else ""
+    return ENTITY_FIRST.index(name) if name in ENTITY_FIRST else len(ENTITY_FIRST)
+
+
+def _carried(unit: Unit, fmt: str) -> tuple[str, ...] | None:
+    """The contract columns a file's header carries; None for a standard format (no header)."""
+    if fmt not in ("canonical", "profile") or unit.table is None:
+        return None
+    return tuple(c for c in unit.columns if c in unit.table.column_names)
+
+
 def _load_unit(
     conn: duckdb.DuckDBPyConnection,
     unit: Unit,
     base: dict[str, Any],
-    *,
-    load_id: str,
-    loaded_at: datetime,
+    context: _UnitContext,
 ) -> dict[str, int]:
     """Validate and write one table's rows of a file; counts are of source lines."""
     table = unit.table
+    load_id = context.load_id
     quarantine = {
         "load_id": load_id,
         "delivery_id": base["delivery_id"],
         "file": base["file"],
         "table": table.name if table else None,
-        "quarantined_at": loaded_at,
+        "quarantined_at": context.loaded_at,
     }
     target = None
     if table is not None:
@@ -187,7 +243,10 @@ def _load_unit(
             table,
             delivery_id=base["delivery_id"],
             source_file=base["file"],
-            loaded_at=loaded_at,
+            loaded_at=context.loaded_at,
+            sender=context.provenance.sender_id,
+            extracted_at=context.extracted_at,
+            carried=_carried(unit, context.fmt),
         )
     read = 0
     for chunk in unit.chunks:
@@ -198,13 +257,14 @@ def _load_unit(
             checked = validate_chunk(table, chunk)
             errors = checked.errors
             merge.write_chunk(conn, target, checked.accepted)
-        _quarantine(conn, errors, quarantine)
+        write_quarantine(conn, errors, quarantine)
     counts = merge.MergeCounts(0, 0, 0)
     if target is not None:
         dups = merge.duplicate_key_lines(conn, target)
         if dups:
-            _quarantine(conn, _duplicate_errors(target.table.key, dups), quarantine)
+            write_quarantine(conn, _duplicate_errors(target.table.key, dups), quarantine)
             merge.drop_lines(conn, target, [d[0] for d in dups])
+        _refuse_rows(conn, target, context.provenance, quarantine)
         counts = merge.finish(conn, target)
     bad = int(
         scalar(
@@ -223,6 +283,24 @@ def _load_unit(
         "corrected": counts.corrected,
         "unchanged": counts.unchanged,
     }
+
+
+def _refuse_rows(
+    conn: duckdb.DuckDBPyConnection,
+    target: merge.Target,
+    provenance: Provenance,
+    quarantine: dict[str, Any],
+) -> None:
+    """Quarantine and drop the rows the sender may not write, then those older than the record."""
+    if provenance.sender is not None:
+        refused = unauthorised_rows(conn, target, provenance.sender)
+        if refused.height:
+            write_quarantine(conn, refused, quarantine)
+            merge.drop_lines(conn, target, refused[LINE].to_list())
+    stale = stale_rows(conn, target)
+    if stale.height:
+        write_quarantine(conn, stale, quarantine)
+        merge.drop_lines(conn, target, stale[LINE].to_list())
 
 
 def _source_lines(chunk: pl.DataFrame) -> int:
@@ -257,7 +335,9 @@ def _duplicate_errors(key: tuple[str, ...], dups: list[tuple[int, str, int]]) ->
     )
 
 
-def _quarantine(conn: duckdb.DuckDBPyConnection, errors: pl.DataFrame, ctx: dict[str, Any]) -> None:
+def write_quarantine(
+    conn: duckdb.DuckDBPyConnection, errors: pl.DataFrame, ctx: dict[str, Any]
+) -> None:
     if errors.height == 0:
         return
     # A quarantined value (and a reason quoting it) may hold the very control characters it
@@ -280,11 +360,27 @@ def _quarantine(conn: duckdb.DuckDBPyConnection, errors: pl.DataFrame, ctx: dict
 
 
 def record_refused(
-    conn: duckdb.DuckDBPyConnection, delivery_id: str, file: str, rule: str, reason: str
+    conn: duckdb.DuckDBPyConnection,
+    delivery_id: str,
+    file: str,
+    rule: str,
+    reason: str,
+    *,
+    provenance: Provenance = OPEN_PROVENANCE,
 ) -> FileResult:
-    """Record a file refused before it could be read (unreadable manifest, file missing from a delivery)."""
+    """Record a file refused before it could be read (unreadable manifest, file missing from a
+    delivery, a delivery from no registered sender)."""
     return _record_refused(
-        conn, {"delivery_id": delivery_id, "file": file, "sha256": None}, rule, reason
+        conn,
+        {
+            "delivery_id": delivery_id,
+            "file": file,
+            "sha256": None,
+            "sender": provenance.sender_id,
+            "registry": provenance.registry,
+        },
+        rule,
+        reason,
     )
 
 
@@ -293,7 +389,7 @@ def _record_refused(
 ) -> FileResult:
     remedy = rules.REMEDY.get(rule)
     reason = shown_keeping_lines(reason)
-    return _record(
+    return record_load(
         conn,
         base
         | {
@@ -324,10 +420,13 @@ _LOAD_COLUMNS = (
     "reason",
     "notes",
     "archived_as",
+    "sender",
+    "registry",
+    "extracted_at",
 )
 
 
-def _record(conn: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> FileResult:
+def record_load(conn: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> FileResult:
     row = {"load_id": str(uuid.uuid4()), "loaded_at": now_utc()} | row
     values = [row.get(c) for c in _LOAD_COLUMNS]
     placeholders = ", ".join("?" for _ in _LOAD_COLUMNS)

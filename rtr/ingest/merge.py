@@ -4,6 +4,11 @@ Two paths, same result. A table's first load (the bulk case: a year of in-proces
 series) writes chunks straight into the empty core table and removes in-file duplicate keys
 afterwards. Later loads stage the file, then compare each row with the current version of
 its key: identical rows are left alone, changed rows move the old version to history.
+
+A correction is column-wise: a canonical file updates only the columns its header carries (an
+empty cell in a carried column clears that value, and the new version names it in
+``_cleared``); a standard file (SDTM, FHIR), which has no notion of an explicit empty, never
+clears a value by leaving it out.
 """
 
 from dataclasses import dataclass, field
@@ -13,6 +18,7 @@ import duckdb
 import polars as pl
 
 from rtr.adapters.interface import IMPUTED, LINE
+from rtr.ingest.correction_events import record_corrections
 from rtr.warehouse import scalar
 from schemas.columns import Table
 
@@ -30,10 +36,27 @@ class Target:
     loaded_at: datetime
     key_hashes: list[pl.Series] = field(default_factory=list)
     """A hash of the key of every row written so far: proves most files free of duplicate keys."""
+    sender: str | None = None
+    """The sender recorded in ``_sender`` (a registered id; in open mode what the manifest says)."""
+    extracted_at: datetime | None = None
+    """When the file's data were extracted, as the delivery states it (None: not stated)."""
+    carried: tuple[str, ...] | None = None
+    """Contract columns the file carries (its header); None: a standard format, where a missing
+    value is absent rather than empty."""
 
     @property
     def relation(self) -> str:
         return f"core.{self.table.name}" if self.direct else STAGE
+
+    def file_rows(self) -> tuple[str, list[object]]:
+        """SQL for this file's rows written so far (with ``_source_line``), and its parameters."""
+        if not self.direct:
+            return STAGE, []
+        return (
+            f"(SELECT * FROM core.{self.table.name} WHERE _loaded_at = ?::TIMESTAMP "
+            "AND _source_file = ?)",
+            [self.loaded_at, self.source_file],
+        )
 
 
 @dataclass(frozen=True)
@@ -43,13 +66,20 @@ class MergeCounts:
     unchanged: int
 
 
-def _q(name: str) -> str:
+def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _key_match(table: Table, left: str, right: str) -> str:
+def key_match(table: Table, left: str, right: str) -> str:
     # The contract counts an empty key part as a value of its own.
-    return " AND ".join(f"{left}.{_q(k)} IS NOT DISTINCT FROM {right}.{_q(k)}" for k in table.key)
+    return " AND ".join(f"{left}.{q(k)} IS NOT DISTINCT FROM {right}.{q(k)}" for k in table.key)
+
+
+def key_text(table: Table, alias: str) -> str:
+    """SQL for a row's key as people read it: 'subject_id=S-2' (parts joined by ', ')."""
+    return " || ', ' || ".join(
+        f"'{k}=' || coalesce(CAST({alias}.{q(k)} AS VARCHAR), '')" for k in table.key
+    )
 
 
 def begin(
@@ -59,12 +89,31 @@ def begin(
     delivery_id: str,
     source_file: str,
     loaded_at: datetime,
+    sender: str | None = None,
+    extracted_at: datetime | None = None,
+    carried: tuple[str, ...] | None = None,
 ) -> Target:
     """Choose the path for this file and prepare the stage if needed."""
     empty = not scalar(conn, f"SELECT count(*) FROM (SELECT 1 FROM core.{table.name} LIMIT 1)")
-    target = Target(table, empty, delivery_id, source_file, loaded_at)
-    if not empty:
-        cols = ", ".join(_q(c) for c in table.column_names)
+    # A table emptied by retractions still has retired keys to judge rows against: stage it.
+    direct = empty and not scalar(
+        conn,
+        'SELECT count(*) FROM (SELECT 1 FROM audit.retractions WHERE "table" = ? UNION ALL '
+        'SELECT 1 FROM audit.key_changes WHERE "table" = ? LIMIT 1)',
+        [table.name, table.name],
+    )
+    target = Target(
+        table,
+        direct,
+        delivery_id,
+        source_file,
+        loaded_at,
+        sender=sender,
+        extracted_at=extracted_at,
+        carried=carried,
+    )
+    if not direct:
+        cols = ", ".join(q(c) for c in table.column_names)
         conn.execute(
             f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT {cols}, "
             f"0::BIGINT AS _source_line, NULL::VARCHAR AS _imputed FROM core.{table.name} LIMIT 0"
@@ -82,11 +131,19 @@ def write_chunk(conn: duckdb.DuckDBPyConnection, target: Target, accepted: pl.Da
     conn.register("_lineage", _lineage(target).__arrow_c_stream__())
     try:
         if target.direct:
-            names = ", ".join(_q(c) for c in cols)
+            names = ", ".join(q(c) for c in cols)
+            # DuckDB's write cost is per column: lineage a file does not state stays default NULL.
+            stated = [
+                c
+                for c, v in (("_sender", target.sender), ("_extracted_at", target.extracted_at))
+                if v is not None
+            ]
+            extra = "".join(f", {c}" for c in stated)
             conn.execute(
                 f"INSERT INTO core.{target.table.name} ({names}, _delivery_id, _source_file, _loaded_at, "
-                f"_version, _source_line, _imputed) SELECT {names}, l._delivery_id, l._source_file, "
-                "l._loaded_at, 1, c._source_line, c._imputed FROM _chunk c CROSS JOIN _lineage l"
+                f"_version, _source_line, _imputed{extra}) SELECT {names}, l._delivery_id, "
+                f"l._source_file, l._loaded_at, 1, c._source_line, c._imputed"
+                f"{''.join(f', l.{c}' for c in stated)} FROM _chunk c CROSS JOIN _lineage l"
             )
         else:
             conn.execute(f"INSERT INTO {STAGE} SELECT * FROM _chunk")
@@ -101,11 +158,15 @@ def _lineage(target: Target) -> pl.DataFrame:
             "_delivery_id": [target.delivery_id],
             "_source_file": [target.source_file],
             "_loaded_at": [target.loaded_at],
+            "_sender": [target.sender],
+            "_extracted_at": [target.extracted_at],
         },
         schema={
             "_delivery_id": pl.String,
             "_source_file": pl.String,
             "_loaded_at": pl.Datetime("us"),
+            "_sender": pl.String,
+            "_extracted_at": pl.Datetime("us"),
         },
     )
 
@@ -131,13 +192,8 @@ def duplicate_key_lines(
     if not keys_may_repeat(target):
         return []
     table = target.table
-    rows_of_file = (
-        f"(SELECT * FROM core.{table.name} WHERE _loaded_at = ?::TIMESTAMP AND _source_file = ?)"
-        if target.direct
-        else STAGE
-    )
-    params: list[object] = [target.loaded_at, target.source_file] if target.direct else []
-    keys = ", ".join(_q(k) for k in table.key)
+    rows_of_file, params = target.file_rows()
+    keys = ", ".join(q(k) for k in table.key)
     # A hash aggregate finds the (rare) duplicated keys cheaply; only those are joined back.
     conn.execute(
         f"CREATE OR REPLACE TEMP TABLE _dup_keys AS "
@@ -146,12 +202,9 @@ def duplicate_key_lines(
     )
     if not scalar(conn, "SELECT count(*) FROM _dup_keys"):
         return []
-    key_text = " || ', ' || ".join(
-        f"'{k}=' || coalesce(CAST(s.{_q(k)} AS VARCHAR), '')" for k in table.key
-    )
     rows = conn.execute(
-        f"SELECT s._source_line, {key_text}, d.n FROM {rows_of_file} s "
-        f"JOIN _dup_keys d ON {_key_match(table, 's', 'd')} ORDER BY s._source_line",
+        f"SELECT s._source_line, {key_text(table, 's')}, d.n FROM {rows_of_file} s "
+        f"JOIN _dup_keys d ON {key_match(table, 's', 'd')} ORDER BY s._source_line",
         params,
     ).fetchall()
     return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
@@ -183,32 +236,44 @@ def finish(conn: duckdb.DuckDBPyConnection, target: Target) -> MergeCounts:
             [target.loaded_at, target.source_file],
         )
         return MergeCounts(inserted=int(n or 0), corrected=0, unchanged=0)
-    same = " AND ".join(f"i.{_q(c)} IS NOT DISTINCT FROM c.{_q(c)}" for c in table.column_names)
+    _fill_absent_columns(conn, target)
+    same = " AND ".join(f"i.{q(c)} IS NOT DISTINCT FROM c.{q(c)}" for c in table.column_names)
     conn.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _matched AS
-        SELECT i._source_line, c.rowid AS core_rowid, c._version AS old_version, ({same}) AS is_same
-        FROM {STAGE} i JOIN {core} c ON {_key_match(table, "c", "i")}
+        SELECT i._source_line, c.rowid AS core_rowid, c._version AS old_version,
+               c._extracted_at AS old_extracted_at, ({same}) AS is_same,
+               {_cleared(target)} AS cleared
+        FROM {STAGE} i JOIN {core} c ON {key_match(table, "c", "i")}
         """
     )
+    record_corrections(conn, kind="correction", table=table.name, relation="_matched")
     conn.execute(
-        f"INSERT INTO {core}_history SELECT c.*, ?::TIMESTAMP FROM {core} c "
-        "WHERE c.rowid IN (SELECT core_rowid FROM _matched WHERE NOT is_same)",
+        f"INSERT INTO {core}_history BY NAME SELECT c.*, ?::TIMESTAMP AS _superseded_at "
+        f"FROM {core} c WHERE c.rowid IN (SELECT core_rowid FROM _matched WHERE NOT is_same)",
         [target.loaded_at],
     )
     conn.execute(
         f"DELETE FROM {core} WHERE rowid IN (SELECT core_rowid FROM _matched WHERE NOT is_same)"
     )
-    names = ", ".join(_q(c) for c in table.column_names)
+    names = ", ".join(q(c) for c in table.column_names)
     conn.execute(
         f"""
-        INSERT INTO {core} ({names}, _delivery_id, _source_file, _loaded_at, _version, _source_line, _imputed)
-        SELECT {", ".join(f"i.{_q(c)}" for c in table.column_names)}, ?, ?, ?::TIMESTAMP,
-               coalesce(m.old_version, 0) + 1, i._source_line, i._imputed
+        INSERT INTO {core} ({names}, _delivery_id, _source_file, _loaded_at, _version, _source_line,
+                            _imputed, _sender, _extracted_at, _cleared)
+        SELECT {", ".join(f"i.{q(c)}" for c in table.column_names)}, ?, ?, ?::TIMESTAMP,
+               coalesce(m.old_version, 0) + 1, i._source_line, i._imputed, ?,
+               coalesce(?::TIMESTAMP, m.old_extracted_at), nullif(m.cleared, '')
         FROM {STAGE} i LEFT JOIN _matched m ON i._source_line = m._source_line
         WHERE m._source_line IS NULL OR NOT m.is_same
         """,
-        [target.delivery_id, target.source_file, target.loaded_at],
+        [
+            target.delivery_id,
+            target.source_file,
+            target.loaded_at,
+            target.sender,
+            target.extracted_at,
+        ],
     )
     counts = conn.execute(
         "SELECT count(*) FILTER (WHERE is_same), count(*) FILTER (WHERE NOT is_same) FROM _matched"
@@ -218,3 +283,33 @@ def finish(conn: duckdb.DuckDBPyConnection, target: Target) -> MergeCounts:
     return MergeCounts(
         inserted=staged - unchanged - corrected, corrected=corrected, unchanged=unchanged
     )
+
+
+def _fill_absent_columns(conn: duckdb.DuckDBPyConnection, target: Target) -> None:
+    """Give staged rows of known keys the current values of the columns the file did not carry."""
+    table = target.table
+    values = [c for c in table.column_names if c not in table.key]
+    if target.carried is None:
+        sets = [f"{q(c)} = coalesce(s.{q(c)}, c.{q(c)})" for c in values]
+    else:
+        sets = [f"{q(c)} = c.{q(c)}" for c in values if c not in target.carried]
+    if not sets:
+        return
+    conn.execute(
+        f"UPDATE {STAGE} AS s SET {', '.join(sets)} FROM core.{table.name} AS c "
+        f"WHERE {key_match(table, 's', 'c')}"
+    )
+
+
+def _cleared(target: Target) -> str:
+    """SQL naming the carried columns whose value an empty cell clears ('' when none)."""
+    if target.carried is None:
+        return "''"
+    table = target.table
+    carried = [c for c in table.column_names if c in target.carried and c not in table.key]
+    if not carried:
+        return "''"
+    parts = ", ".join(
+        f"CASE WHEN i.{q(c)} IS NULL AND c.{q(c)} IS NOT NULL THEN '{c}' END" for c in carried
+    )
+    return f"concat_ws(',', {parts})"

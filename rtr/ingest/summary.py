@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from rtr.ingest.load import FileResult
+from rtr.ingest.senders import describe, load_registry
 from rtr.ingest.shown import shown
 
 
@@ -11,6 +12,8 @@ def print_file_result(r: FileResult) -> None:
     if r.outcome == "refused":
         reason = " ".join((r.reason or "").split())
         print(f"  REFUSED    {shown(r.file)}: [{r.rule}] {shown(reason)}")
+    elif r.outcome == "deferred":
+        print(f"  deferred   {shown(r.file)}: {shown(r.reason or '')} (left for the next run)")
     elif r.outcome == "unchanged":
         print(f"  unchanged  {shown(r.file)}")
     elif not r.tables:
@@ -25,7 +28,9 @@ def print_file_result(r: FileResult) -> None:
         )
 
 
-def print_totals(results: list[FileResult], warehouse: Path) -> None:
+def print_totals(
+    results: list[FileResult], warehouse: Path, *, senders: Path | None = None
+) -> None:
     by: dict[str, int] = {}
     for r in results:
         by[r.outcome] = by.get(r.outcome, 0) + 1
@@ -37,3 +42,4 @@ def print_totals(results: list[FileResult], warehouse: Path) -> None:
     )
     if bad or by.get("refused"):
         print("  details: audit.loads and audit.quarantine in the warehouse")
+    print(describe(load_registry(senders), senders))

@@ -15,6 +15,9 @@ _META = {
     "_loaded_at": "When the row was loaded (UTC)",
     "_version": "Version of the row (corrections increase it)",
     "_source_line": "Line of the row in its source file (header = 1)",
+    "_sender": "Registered sender that wrote this version (empty: loaded without a registry)",
+    "_extracted_at": "When the sender extracted the data of this version (as the delivery stated)",
+    "_cleared": "Columns this version cleared with an explicit empty value",
 }
 _PUBLISHED = {
     "subject_id": "Pseudonymised patient id",

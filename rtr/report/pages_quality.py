@@ -6,6 +6,7 @@ import polars as pl
 
 from rtr.report.privacy import sanitise
 from rtr.report.render import PageWriter, table_view
+from rtr.report.senders import quality_context
 from rtr.report.warehouse import WarehouseSnapshot
 
 DETAIL_LIMIT = 2000  # rows shown inline; the full tables are downloads
@@ -13,6 +14,7 @@ DETAIL_LIMIT = 2000  # rows shown inline; the full tables are downloads
 FILE_COLUMNS = [
     "file",
     "outcome",
+    "sender",
     "rows_read",
     "rows_accepted",
     "rows_quarantined",
@@ -41,6 +43,7 @@ def deliveries(loads: pl.DataFrame) -> pl.DataFrame:
     return (
         loads.group_by("delivery_id")
         .agg(
+            *([pl.col("sender").drop_nulls().first()] if "sender" in loads.columns else []),
             files=pl.len(),
             rows_read=pl.col("rows_read").sum(),
             rows_accepted=pl.col("rows_accepted").sum(),
@@ -117,5 +120,6 @@ def write_quality_page(snap: WarehouseSnapshot, writer: PageWriter) -> None:
         "issues_known": snap.get("linked.link_issues") is not None,
         "issue_kinds": table_view(issue_kinds, source="link-issue-kinds"),
         "issues": table_view(issues, source="linked.link_issues", limit=DETAIL_LIMIT),
+        **quality_context(snap),
     }  # fmt: skip
     writer.write("data-quality.html", "data_quality.html", **ctx)

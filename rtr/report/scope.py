@@ -11,6 +11,7 @@ import re
 
 import polars as pl
 
+from rtr.report.senders import drop_foreign_writes, scope_sender_audit
 from rtr.report.warehouse import WarehouseSnapshot
 
 OTHER_SITE = "[other site]"
@@ -114,6 +115,8 @@ def _site_ids(snap: WarehouseSnapshot) -> set[str]:
 
 def scope_to_site(snap: WarehouseSnapshot, site: str) -> WarehouseSnapshot:
     """A snapshot holding only what a report for hospital ``site`` may show."""
+    full = snap
+    snap = drop_foreign_writes(snap, site)
     mine, others = _site_subjects(snap, site)
     all_sites = _site_ids(snap)
     if not mine and all_sites:
@@ -143,6 +146,10 @@ def scope_to_site(snap: WarehouseSnapshot, site: str) -> WarehouseSnapshot:
         scoped.tables[name] = _redact(kept, mine, others)
     shared_deliveries &= site_deliveries
     _scope_audit(snap, scoped, site_deliveries, shared_deliveries, mine, others)
+    scope_sender_audit(full, scoped, site)
+    for name in ("audit.retractions", "audit.key_changes", "audit.snapshot_gaps"):
+        if name in scoped.tables:
+            scoped.tables[name] = _redact(scoped.tables[name], mine, others)
     return scoped
 
 

@@ -36,7 +36,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     with pytest.MonkeyPatch.context() as mp:
         (root / "dagster_home").mkdir()
         mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
-        settings = Settings.from_env({"RTR_HOME": str(root / "home")})
+        # The landing zone is written just before the run: no settle time to wait for it.
+        settings = Settings.from_env({"RTR_HOME": str(root / "home"), "RTR_SETTLE_SECONDS": "0"})
         landing = build_landing(settings.landing)
         yield settings, landing, run_everything(settings, seed=7)
 

@@ -61,14 +61,37 @@ class Warehouse:
         self.landing = root / "landing"
         self.path = root / "warehouse.duckdb"
         self.archive = root / "archive"
+        self.senders = root / "senders.yaml"
+        """The senders registry; tests that write none run open."""
 
     def delivery(self, sender: str, delivery_id: str) -> Path:
         folder = self.landing / sender / delivery_id
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
-    def ingest(self, path: Path | None = None) -> list[FileResult]:
-        return ingest_path(path or self.landing, warehouse_path=self.path, archive_dir=self.archive)
+    def ingest(self, path: Path | None = None, *, settle_seconds: float = 0.0) -> list[FileResult]:
+        return ingest_path(
+            path or self.landing,
+            warehouse_path=self.path,
+            archive_dir=self.archive,
+            senders=self.senders,
+            settle_seconds=settle_seconds,
+        )
+
+    def send(
+        self, kind: str, delivery_id: str, files: dict[str, str], **manifest: object
+    ) -> list[FileResult]:
+        """Write one delivery (CSV texts by file name, a manifest with their hashes and the
+        given fields) and ingest just that delivery."""
+        folder = self.delivery(kind, delivery_id)
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        listed = [
+            {"name": n, "sha256": hashlib.sha256((folder / n).read_bytes()).hexdigest()}
+            for n in sorted(files)
+        ]
+        (folder / "manifest.json").write_text(json.dumps({"files": listed} | manifest))
+        return self.ingest(folder)
 
     def query(self, sql: str, params: list[object] | None = None) -> pl.DataFrame:
         with duckdb.connect(str(self.path), read_only=True) as conn:

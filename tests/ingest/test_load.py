@@ -299,7 +299,8 @@ def test_cli_exits_zero_when_every_file_was_judged_and_one_with_strict(wh: Wareh
     folder = wh.delivery("manufacturing", "D1")
     write_csv(folder / "lots.csv", [LOT | {"disposition": "lost"}])
     args = [sys.executable, "-m", "rtr.cli", "ingest", str(wh.landing), "--warehouse", str(wh.path)]
-    env_home = {"RTR_HOME": str(wh.root)}
+    # The file was written just now: no settle time, or it would be left for a later run.
+    env_home = {"RTR_HOME": str(wh.root), "RTR_SETTLE_SECONDS": "0"}
     import os
 
     ok = subprocess.run(args, capture_output=True, text=True, env=os.environ | env_home)

@@ -14,7 +14,8 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
-    return Settings.from_env({"RTR_HOME": str(tmp_path / "home")})
+    # Landing files are written just before each run: no settle time to wait for them.
+    return Settings.from_env({"RTR_HOME": str(tmp_path / "home"), "RTR_SETTLE_SECONDS": "0"})
 
 
 @pytest.fixture

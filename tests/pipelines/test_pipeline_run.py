@@ -19,6 +19,7 @@ def test_run_everything_materialises_every_layer_and_records_the_run(
 
     assert summary.success, summary.lines()
     assert summary.files_by_outcome == {"accepted": 6}
+    assert "senders: OPEN - no registry" in "\n".join(summary.lines())
     assert summary.skipped == [] and summary.failed_checks == []
     assert {
         "core/lots",

@@ -23,7 +23,7 @@ from pipelines.resources import WarehouseResource
 from rtr.config import Settings
 
 home, dagster_home, name = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-settings = Settings.from_env({"RTR_HOME": str(home)})
+settings = Settings.from_env({"RTR_HOME": str(home), "RTR_SETTLE_SECONDS": "0"})
 
 # Record when this process holds the warehouse for writing, to compare with the other run.
 from contextlib import contextmanager
