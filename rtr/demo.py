@@ -7,7 +7,6 @@ import duckdb
 import polars as pl
 
 import sample_data
-from rtr import warehouse
 from rtr.config import REGISTRY_FILE, Settings
 from rtr.publish import ensure_published
 

@@ -20,6 +20,8 @@ from schemas import rules
 SENDERS = ("manufacturing", "clinical")
 MANIFEST = "manifest.json"
 IGNORED_NAMES = {MANIFEST, "profile.yaml", "profile.yml"}
+DECLARATION_FIELDS = frozenset({"sender", "extracted_at", "snapshot", "retractions", "key_changes"})
+"""Manifest fields that declare something about the delivery (rtr.ingest.declarations), not files."""
 
 
 @dataclass(frozen=True)
@@ -162,12 +164,21 @@ def _read_manifest(path: Path, limits: Limits) -> tuple[dict[str, str], str | No
         )
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-        files = doc.get("files", doc) if isinstance(doc, dict) else doc
+        if isinstance(doc, dict) and "files" not in doc:
+            # The bare form {name: sha256}; the declarations beside it are not files.
+            files: object = {k: v for k, v in doc.items() if k not in DECLARATION_FIELDS}
+        else:
+            files = doc.get("files") if isinstance(doc, dict) else doc
         if isinstance(files, dict):
             return {str(k): _sha(v) for k, v in files.items()}, None
         if not isinstance(files, list):
             raise TypeError("expected a list or an object of files")
-        return {str(f.get("name") or f.get("file")): _sha(f["sha256"]) for f in files}, None
+        # An entry may state only its extract time: that file is then not hash-checked.
+        return {
+            str(f.get("name") or f.get("file")): _sha(f["sha256"])
+            for f in files
+            if not isinstance(f, dict) or "sha256" in f or set(f) <= {"name", "file"}
+        }, None
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError) as exc:
         return {}, f"manifest.json could not be read ({type(exc).__name__}: {exc})"
 
