@@ -1,6 +1,6 @@
 """Settings and outcome definitions shared by every analysis."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
 FEATURE_KINDS: Final = ("patient", "treatment", "process_parameter", "cqa")
@@ -8,10 +8,57 @@ FEATURE_KINDS: Final = ("patient", "treatment", "process_parameter", "cqa")
 BINARY_OUTCOMES: Final = ("cr", "orr", "crs_grade3plus", "icans_grade3plus")
 # Time-to-event outcomes: name -> (days column, event column).
 SURVIVAL_OUTCOMES: Final = {"pfs": ("pfs_days", "pfs_event"), "os": ("os_days", "os_event")}
+# Toxicity grades (ASTCT 2019) as ordinal outcomes: name -> worst-grade column.
+ORDINAL_OUTCOMES: Final = {"crs_grade": "worst_crs_grade", "icans_grade": "worst_icans_grade"}
+# Time from infusion to toxicity onset, among patients with that toxicity: name -> days column
+# (derived from adverse-event onset dates by analyses.toxicity.add_onset_days).
+ONSET_OUTCOMES: Final = {"crs_onset": "crs_onset_days", "icans_onset": "icans_onset_days"}
 # Efficacy outcomes: a higher rate is better; toxicity outcomes: a higher rate is worse.
 EFFICACY_OUTCOMES: Final = frozenset({"cr", "orr"})
 
-OutcomeType = Literal["binary", "survival"]
+OutcomeType = Literal["binary", "survival", "ordinal", "continuous"]
+
+
+@dataclass(frozen=True)
+class GroupSettings:
+    """Subgroup discovery: candidate thresholds, rule length, cross-fitting and stability."""
+
+    max_conditions: int = 3
+    n_thresholds: int = 9  # interior deciles of each numeric feature, plus every cut of a score
+    min_share: float = 0.03  # smallest group reported, as a share of the analysed patients
+    min_size: int = 15
+    beam_width: int = 12  # rules kept per length while refining
+    max_rules: int = 8
+    folds: int = 5  # cross-fitting: rules found on k-1 folds, measured on the held-out fold
+    repeats: int = 2
+    n_resamples: int = 20  # half-samples for the stability share
+    min_stability: float = 0.5
+    match_jaccard: float = 0.7  # a rule found again covers at least this share in common
+
+
+@dataclass(frozen=True)
+class ToxicitySettings:
+    """Toxicity by grade: onset window and the minimum events per grade split."""
+
+    onset_window_days: int = 90
+    min_split_events: int = 10
+
+
+@dataclass(frozen=True)
+class ManufacturingSettings:
+    """Lot outcomes, capability and cost of poor quality (per-lot costs are the user's own)."""
+
+    # Process-parameter codes that are yields of the culture, not settings of it: outcomes,
+    # never candidates.
+    yield_codes: tuple[str, ...] = ("fold_expansion", "population_doublings")
+    dose_code: str = "total_viable_cells"  # dose achieved, against its lower specification
+    min_lots: int = 20
+    capability_min_lots: int = 10
+    capability_confidence: float = 0.95
+    cost_per_lot: float = 0.0  # manufacturing + QC cost of one lot, in cost_currency
+    rework_cost_per_lot: float | None = None  # None: a re-made lot costs one more lot
+    failure_cost_per_lot: float = 0.0  # investigation, disposal, patient re-collection
+    cost_currency: str = "USD"
 
 
 @dataclass(frozen=True)
@@ -46,6 +93,9 @@ class AnalysisConfig:
     large_cohort: int = 3000
     large_cohort_cv_repeats: int = 1
     large_cohort_stability_boot: int = 10
+    groups: GroupSettings = field(default_factory=GroupSettings)
+    toxicity: ToxicitySettings = field(default_factory=ToxicitySettings)
+    manufacturing: ManufacturingSettings = field(default_factory=ManufacturingSettings)
 
     def scaled_for(self, n: int) -> "AnalysisConfig":
         """The settings for a cohort of n patients: fewer CV repeats and refits when n is large."""

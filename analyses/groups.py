@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 
 from analyses.config import AnalysisConfig
 from analyses.design import Array, Design, impute_columns
+from analyses.steps import Step, StepContext, concat_or_empty
 
 GROUPS_SCHEMA = {
     "outcome": pl.String,
@@ -246,3 +247,32 @@ def discover_groups(
             }
         )
     return pl.DataFrame(rows, schema=GROUPS_SCHEMA)
+
+
+def run_patient_groups(ctx: StepContext) -> dict[str, pl.DataFrame]:
+    """Patient groups for every binary outcome."""
+    frames = []
+    for planned in ctx.of_type("binary"):
+        o = planned.outcome
+        frames.append(
+            discover_groups(
+                ctx.cohort,
+                ctx.design,
+                o.y,
+                o.present,
+                o.name,
+                cfg=ctx.cfg.scaled_for(int(planned.rows.sum())),
+                seed=planned.seed,
+                run_id=ctx.run_id,
+            )
+        )
+    return {"patient_groups": concat_or_empty(frames, GROUPS_SCHEMA)}
+
+
+STEP = Step(
+    name="patient_groups",
+    inputs=("cohort", "catalog"),
+    outputs=("patient_groups",),
+    settings="groups",
+    run=run_patient_groups,
+)

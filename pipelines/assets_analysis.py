@@ -23,6 +23,7 @@ ANALYSIS_GRAIN = {
     "feature_importance": "one row per outcome, model and feature",
     "spc_signals": "one row per lot, feature and control-chart rule broken",
     "lot_outliers": "one row per lot flagged as multivariate outlier",
+    "proportional_odds": "one row per graded toxicity outcome and adjusted term: Brant check",
     "skipped": "one row per outcome and analysis that was not run, with the reason",
 }
 ANALYSIS_TABLES = tuple(ANALYSIS_GRAIN)
@@ -37,6 +38,11 @@ WHERE sample_stage = 'final_product'
 GROUP BY test_code
 HAVING spec_lower IS NOT NULL OR spec_upper IS NOT NULL
 ORDER BY test_code
+"""
+
+# Onset of each toxicity (for time to onset); an absent table reads as no records.
+ADVERSE_EVENTS_SQL = """
+SELECT subject_id, ae_term, onset_date FROM core.adverse_events WHERE onset_date IS NOT NULL
 """
 
 
@@ -103,7 +109,11 @@ def analysis_tables(
         catalog = conn.sql("SELECT * FROM linked.feature_catalog").pl()
         lots = conn.sql("SELECT * FROM linked.lot_features").pl()
         specs = conn.sql(SPECS_SQL).pl()
-    tables = run_all(data, catalog, lots, specs, run_id=context.run.run_id, seed=config.seed)
+        adverse_events = conn.sql(ADVERSE_EVENTS_SQL).pl()
+    tables = run_all(
+        data, catalog, lots, specs, adverse_events=adverse_events,
+        run_id=context.run.run_id, seed=config.seed,
+    )  # fmt: skip
     unknown = sorted(set(tables) - set(ANALYSIS_TABLES))
     if unknown:
         context.log.warning(

@@ -17,5 +17,6 @@ ANALYSIS_TABLES: tuple[str, ...] = (
     "feature_importance",
     "spc_signals",
     "lot_outliers",
+    "proportional_odds",
     "skipped",
 )
