@@ -23,17 +23,26 @@ OutcomeType = Literal["binary", "survival", "ordinal", "continuous"]
 class GroupSettings:
     """Subgroup discovery: candidate thresholds, rule length, cross-fitting and stability."""
 
+    # A group is conditions together: one threshold on one feature is a main effect (its
+    # per-SD effect is in findings), and it would pass for a group wherever the outcome
+    # bends away from a straight line in that feature.
+    min_conditions: int = 2
     max_conditions: int = 3
-    n_thresholds: int = 9  # interior deciles of each numeric feature, plus every cut of a score
-    min_share: float = 0.03  # smallest group reported, as a share of the analysed patients
+    n_thresholds: int = 9  # starting cuts per numeric feature (deciles); kept rules are refined
+    min_share: float = 0.03  # smallest group searched, as a share of the analysed rows
     min_size: int = 15
-    beam_width: int = 12  # rules kept per length while refining
-    max_rules: int = 8
+    beam_width: int = 12  # rules kept per length while growing them
+    max_rules: int = 5
+    min_abs_z: float = 2.0  # a rule departing less from its expected events is not kept
+    # Each condition must raise |z| over the rule without it and split that rule apart.
+    min_gain: float = 0.5
+    min_split_z: float = 2.0
+    max_overlap: float = 0.5  # Jaccard above which two rules are the same group
     folds: int = 5  # cross-fitting: rules found on k-1 folds, measured on the held-out fold
     repeats: int = 2
-    n_resamples: int = 20  # half-samples for the stability share
-    min_stability: float = 0.5
-    match_jaccard: float = 0.7  # a rule found again covers at least this share in common
+    min_stability: float = 0.5  # share of the cross-fit training parts finding the rule again
+    match_jaccard: float = 0.7  # a rule found again shares at least this much membership
+    large_cohort_repeats: int = 1
 
 
 @dataclass(frozen=True)
@@ -81,9 +90,6 @@ class AnalysisConfig:
     n_stability_boot: int = 30
     n_permutations: int = 3
     mediation_draws: int = 4000
-    group_min_share: float = 0.08
-    group_max_rules: int = 8
-    holdout_share: float = 0.3
     spec_min_n_outside: int = 10
     spc_min_points: int = 8
     pca_variance: float = 0.8
@@ -101,8 +107,13 @@ class AnalysisConfig:
         """The settings for a cohort of n patients: fewer CV repeats and refits when n is large."""
         if n < self.large_cohort:
             return self
+        g = self.groups
         return replace(
             self,
             cv_repeats=min(self.cv_repeats, self.large_cohort_cv_repeats),
             n_stability_boot=min(self.n_stability_boot, self.large_cohort_stability_boot),
+            groups=replace(
+                g,
+                repeats=min(g.repeats, g.large_cohort_repeats),
+            ),
         )
