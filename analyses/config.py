@@ -64,9 +64,10 @@ class ManufacturingSettings:
     min_lots: int = 20
     capability_min_lots: int = 10
     capability_confidence: float = 0.95
-    cost_per_lot: float = 0.0  # manufacturing + QC cost of one lot, in cost_currency
-    rework_cost_per_lot: float | None = None  # None: a re-made lot costs one more lot
-    failure_cost_per_lot: float = 0.0  # investigation, disposal, patient re-collection
+    # Costs are the user's own (rtr knows rates, not prices); 0 leaves the costs empty.
+    cost_per_lot: float = 0.0  # manufacturing + QC of one lot: what a rejected lot loses
+    investigation_cost_per_failure: float = 0.0  # deviation, OOS investigation, disposal
+    remake_cost_per_lot: float = 0.0  # on top of the lot: expedited slot, re-collection
     cost_currency: str = "USD"
 
 

@@ -3,7 +3,19 @@
 import polars as pl
 from threadpoolctl import threadpool_limits
 
-from analyses import effects, groups, importance, mediation, multivariate, spc, spec_ranges
+from analyses import (
+    capability,
+    effects,
+    groups,
+    importance,
+    lot_outcomes,
+    manufacturing,
+    mediation,
+    multivariate,
+    quality_cost,
+    spc,
+    spec_ranges,
+)
 from analyses.config import AnalysisConfig
 from analyses.guards import skips_to_frame
 from analyses.steps import Step, StepContext, check_steps, lots_from_cohort
@@ -19,6 +31,10 @@ STEPS: tuple[Step, ...] = (
     spec_ranges.STEP,
     spc.STEP,
     multivariate.STEP,
+    lot_outcomes.STEP,
+    manufacturing.STEP,
+    capability.STEP,
+    quality_cost.STEP,
 )
 check_steps(STEPS, tuple(t for t in TABLES if t != "skipped"))
 

@@ -24,6 +24,11 @@ ANALYSIS_GRAIN = {
     "spc_signals": "one row per lot, feature and control-chart rule broken",
     "lot_outliers": "one row per lot flagged as multivariate outlier",
     "proportional_odds": "one row per graded toxicity outcome and adjusted term: Brant check",
+    "lot_outcomes": "one row per lot: release failure, yield and turnaround",
+    "manufacturing_findings": "one row per lot outcome, candidate term and adjustment",
+    "lot_groups": "one row per discovered group of lots and binary lot outcome",
+    "process_capability": "one row per CQA with a specification, site and process version",
+    "cost_of_poor_quality": "one row per manufacturing site and process version, plus all lots",
     "skipped": "one row per outcome and analysis that was not run, with the reason",
 }
 ANALYSIS_TABLES = tuple(ANALYSIS_GRAIN)

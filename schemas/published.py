@@ -18,5 +18,10 @@ ANALYSIS_TABLES: tuple[str, ...] = (
     "spc_signals",
     "lot_outliers",
     "proportional_odds",
+    "lot_outcomes",
+    "manufacturing_findings",
+    "lot_groups",
+    "process_capability",
+    "cost_of_poor_quality",
     "skipped",
 )

@@ -152,7 +152,7 @@ def lot_features_sql(
     return (
         "SELECT p.lot_id, p.product_code, p.modality, p.manufacturing_site_id, p.process_version,"
         " p.start_date, p.harvest_date, p.release_date, p.disposition,"
-        " m.is_out_of_spec" + measured + ", p.collection_date, p.doses_produced,"
+        " m.is_out_of_spec" + measured + ", p.collection_id, p.collection_date, p.doses_produced,"
         " (SELECT min(i.infusion_date) FROM lk_infusion_lots AS i WHERE i.lot_id = p.lot_id)"
         " AS first_infusion_date"
         " FROM lk_lot_wide AS p"
