@@ -154,7 +154,7 @@ def main() -> None:
                 log,
             )
             cq = catalog.filter(pl.col("feature_kind") == "cqa")["feature"].to_list()
-            lots = lots_from_cohort(cohort.truth, cq)
+            lots = lots_from_cohort(cohort.truth, catalog)
             timed(
                 "SPC charts",
                 lambda: spc_signals(lots, cq, min_points=cfg.spc_min_points, run_id="b"),
@@ -169,7 +169,16 @@ def main() -> None:
             )
     out = timed(
         "run_all (whole nightly step)",
-        lambda: run_all(cohort.truth, catalog, None, specs, run_id="bench", seed=1, config=cfg),
+        lambda: run_all(
+            cohort.truth,
+            catalog,
+            None,
+            specs,
+            adverse_events=cohort.tables["adverse_events"],
+            run_id="bench",
+            seed=1,
+            config=cfg,
+        ),
         log,
     )
     print("rows:", {k: v.height for k, v in out.items()})

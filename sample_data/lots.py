@@ -69,7 +69,9 @@ def draw_lot_attributes(
     # material expand faster; a long hold before cryopreservation and a poor starting
     # viability make a lot fail its release specification.
     e = c.LOT_EFFECT
-    z_cd3 = _z(rest["sm_cd3_pct"])
+    # Standardised with the population's own centre and spread (as drawn above), not each
+    # batch's: an allogeneic batch must not get a site effect from its own mean.
+    z_cd3 = (rest["sm_cd3_pct"] - 40.0) / 12.0
     cryo_start = (starting_state == "cryopreserved").astype(float)
     growth = np.clip(
         growth_noise + e["growth_per_sd_sm_cd3"] * z_cd3 + e["growth_cryo_start"] * cryo_start,
@@ -77,8 +79,9 @@ def draw_lot_attributes(
         0.7,
     )
     fold = np.exp(growth * (culture - 1.5))
-    lp_fail = e["fail_cryo_hold"] * _z(cryo_hold) + e["fail_sm_viability"] * _z(
-        rest["sm_viability_pct"]
+    lp_fail = (
+        e["fail_cryo_hold"] * (cryo_hold - 30.0) / 10.0
+        + e["fail_sm_viability"] * (rest["sm_viability_pct"] - 97.0) / 1.5
     )
     oos = oos_draw < _calibrated(lp_fail, oos_share)
     viability = np.where(oos, viability_oos, viability_ok)
@@ -107,10 +110,6 @@ def draw_lot_attributes(
         "teff_pct": np.round(np.clip(100.0 - tscm - tcm - tem, 2.0, 80.0), 1),
     }
     return attrs | rest | {"growth_rate_per_day": growth, "is_out_of_spec": oos}
-
-
-def _z(x: np.ndarray) -> np.ndarray:
-    return (x - x.mean()) / x.std() if x.size > 1 and x.std() > 0 else np.zeros_like(x)
 
 
 def _calibrated(lp: np.ndarray, share: float) -> np.ndarray:
