@@ -62,6 +62,9 @@ class ManufacturingSettings:
     yield_codes: tuple[str, ...] = ("fold_expansion", "population_doublings")
     dose_code: str = "total_viable_cells"  # dose achieved, against its lower specification
     min_lots: int = 20
+    # A process change costs a validation campaign: lot findings are held to a stricter FDR
+    # than the patient findings' q_threshold.
+    q_threshold: float = 0.05
     capability_min_lots: int = 10
     capability_confidence: float = 0.95
     # Costs are the user's own (rtr knows rates, not prices); 0 leaves the costs empty.

@@ -8,6 +8,8 @@ adjusted for other starting material; a process parameter for the starting mater
 other process parameters (analyses.adjustment, the same causal order as for patients).
 """
 
+from dataclasses import replace
+
 import polars as pl
 
 from analyses.design import build_design
@@ -60,6 +62,7 @@ def run_manufacturing(ctx: StepContext) -> dict[str, pl.DataFrame]:
                                     "starting material", table.height, None))  # fmt: skip
         return empty
     design = build_design(lots, catalog, ctx.cfg)
+    cfg = replace(ctx.cfg, q_threshold=settings.q_threshold)
     ctx.skips += [
         Skip(None, "manufacturing", s.reason, s.n, s.events, s.feature) for s in design.skipped
     ]
@@ -78,7 +81,7 @@ def run_manufacturing(ctx: StepContext) -> dict[str, pl.DataFrame]:
             continue
         seed = ctx.seed + 1000 * (50 + k)
         found, skips = estimate_effects(
-            design, outcome, groups=None, cfg=ctx.cfg, seed=seed, run_id=ctx.run_id
+            design, outcome, groups=None, cfg=cfg, seed=seed, run_id=ctx.run_id
         )
         findings.append(found)
         ctx.skips += skips

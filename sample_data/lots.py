@@ -73,12 +73,12 @@ def draw_lot_attributes(
     # batch's: an allogeneic batch must not get a site effect from its own mean.
     z_cd3 = (rest["sm_cd3_pct"] - 40.0) / 12.0
     cryo_start = (starting_state == "cryopreserved").astype(float)
-    growth = np.clip(
-        growth_noise + e["growth_per_sd_sm_cd3"] * z_cd3 + e["growth_cryo_start"] * cryo_start,
-        0.2,
-        0.7,
-    )
-    fold = np.exp(growth * (culture - 1.5))
+    # On the log scale, so that ln(fold) is linear in what was planted.
+    growth = np.clip(growth_noise, 0.2, 0.7)
+    ln_fold = growth * (culture - 1.5) + e["ln_fold_per_sd_sm_cd3"] * z_cd3
+    ln_fold += e["ln_fold_cryo_start"] * cryo_start
+    fold = np.exp(ln_fold)
+    growth = ln_fold / (culture - 1.5)  # the in-process series grow at the lot's own rate
     lp_fail = (
         e["fail_cryo_hold"] * (cryo_hold - 30.0) / 10.0
         + e["fail_sm_viability"] * (rest["sm_viability_pct"] - 97.0) / 1.5
