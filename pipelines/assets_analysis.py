@@ -52,9 +52,29 @@ SELECT subject_id, ae_term, onset_date FROM core.adverse_events WHERE onset_date
 
 
 class AnalysisConfig(dg.Config):
-    """Seed for every resampling and model in the analyses (results are reproducible by seed)."""
+    """Seed of every resampling and model (results are reproducible by seed), and the CDMO's
+    own per-lot costs for analysis.cost_of_poor_quality (0: rates only, costs left empty)."""
 
     seed: int = 20240607
+    cost_per_lot: float = 0.0
+    investigation_cost_per_failure: float = 0.0
+    remake_cost_per_lot: float = 0.0
+    cost_currency: str = "USD"
+
+
+def analysis_settings(config: AnalysisConfig):  # type: ignore[no-untyped-def]
+    """The analyses' settings with the run's per-lot costs."""
+    from analyses.config import AnalysisConfig as Settings
+    from analyses.config import ManufacturingSettings
+
+    return Settings(
+        manufacturing=ManufacturingSettings(
+            cost_per_lot=config.cost_per_lot,
+            investigation_cost_per_failure=config.investigation_cost_per_failure,
+            remake_cost_per_lot=config.remake_cost_per_lot,
+            cost_currency=config.cost_currency,
+        )
+    )
 
 
 def _specs() -> list[dg.AssetSpec]:
@@ -115,9 +135,10 @@ def analysis_tables(
         lots = conn.sql("SELECT * FROM linked.lot_features").pl()
         specs = conn.sql(SPECS_SQL).pl()
         adverse_events = conn.sql(ADVERSE_EVENTS_SQL).pl()
+    settings = analysis_settings(config)
     tables = run_all(
         data, catalog, lots, specs, adverse_events=adverse_events,
-        run_id=context.run.run_id, seed=config.seed,
+        run_id=context.run.run_id, seed=config.seed, config=settings,
     )  # fmt: skip
     unknown = sorted(set(tables) - set(ANALYSIS_TABLES))
     if unknown:
