@@ -46,11 +46,16 @@ def test_planted_toxicity_effects_are_found_twice_as_often_graded_as_at_grade_3(
             )
             supported[name] = set(rows.filter(pl.col("is_supported"))["feature"])
             if name == "crs_onset":
-                cd28 = rows.filter(
+                # The reference level is the commonest product among patients with CRS: the
+                # CD28 product (earlier onset, HR > 1) or 4-1BB against it (HR < 1).
+                product = rows.filter(
                     (pl.col("adjustment") == "adjusted")
-                    & (pl.col("feature") == "product_code=CART-CD19-CD28")
+                    & pl.col("feature").str.starts_with("product_code=CART-CD19")
+                ).row(0, named=True)
+                cd28_hr = (
+                    product["estimate"] if "CD28" in product["feature"] else 1 / product["estimate"]
                 )
-                earlier_onset += bool(cd28["is_supported"][0] and cd28["estimate"][0] > 1)
+                earlier_onset += bool(product["is_supported"] and cd28_hr > 1)
         for p in cohort.planted:
             if p.kind == "direct" and p.outcome in GRADED:
                 planted_total += 1
