@@ -35,6 +35,10 @@ def catalog_for(truth: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> pl.Data
         c.name: (c.feature_kind, c.dtype)
         for c in IDS + PATIENT + TREATMENT + PRODUCT + OUTCOMES + POST_INFUSION
     }
+    # Sources as the linker writes them: the lot analyses choose their candidates by source.
+    sources = {
+        c.name: c.source for c in IDS + PATIENT + TREATMENT + PRODUCT + OUTCOMES + POST_INFUSION
+    }
     params = set(tables["process_parameters"]["parameter_code"])
     cqas = set(
         tables["quality_results"].filter(pl.col("sample_stage") == "final_product")["test_code"]
@@ -56,7 +60,14 @@ def catalog_for(truth: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> pl.Data
                 if name in cqas
                 else "id"
             )
-        rows.append((name, kind, "bench", dtype, None, kind not in ("outcome", "post_infusion")))
+        source = sources.get(name) or (
+            f"quality_results:starting_material:{name[3:]}"
+            if name.startswith("sm_")
+            else f"process_parameters:{name}"
+            if name in params
+            else "bench"
+        )
+        rows.append((name, kind, source, dtype, None, kind not in ("outcome", "post_infusion")))
     return pl.DataFrame(
         rows,
         orient="row",
