@@ -1,21 +1,20 @@
 """Unadjusted and causally adjusted effect estimates for every feature and outcome (findings)."""
 
-from collections.abc import Callable
-
 import numpy as np
-import pandas as pd
 import polars as pl
-from lifelines import CoxPHFitter
-from lifelines.exceptions import ConvergenceError
-from sklearn.linear_model import LogisticRegression
 
 from analyses.adjustment import build_adjustment
 from analyses.config import AnalysisConfig
 from analyses.design import Array, Design
 from analyses.guards import Skip
 from analyses.multiplicity import add_qvalues
+from analyses.ordinal import fit_ordinal
 from analyses.outcomes import Outcome, n_clusters
-from analyses.regression import Fit, FitFailedError, fit_cox, fit_logistic
+from analyses.power import DETECTABLE_SCHEMA, detectable_effect
+from analyses.prognostic import prognostic_score_fn
+from analyses.proportional_odds import check_proportional_odds, po_checks_frame
+from analyses.regression import Fit, FitFailedError, fit_cox, fit_linear, fit_logistic
+from analyses.steps import Step, StepContext, concat_or_empty
 from analyses.threads import limit_threads
 
 FINDINGS_SCHEMA = {
@@ -43,62 +42,39 @@ FINDINGS_SCHEMA = {
 Z95 = 1.959963984540054
 
 
+RATIO_BY_TYPE = {
+    "binary": "odds_ratio",
+    "survival": "hazard_ratio",
+    "ordinal": "cumulative_odds_ratio",  # odds of a higher grade, the same at every cut
+    "continuous": "ratio_of_means",  # geometric means: the outcome is analysed on the log scale
+}
+MODEL_BY_TYPE = {
+    "binary": "Firth logistic regression",
+    "survival": "Cox proportional hazards (Breslow ties)",
+    "ordinal": "proportional-odds (cumulative logit) regression",
+    "continuous": "least squares on the log scale",
+}
+
+
 def _measure(outcome: Outcome, per_sd: bool) -> str:
-    ratio = "odds_ratio" if outcome.type == "binary" else "hazard_ratio"
+    ratio = RATIO_BY_TYPE[outcome.type]
     return f"{ratio}_per_sd" if per_sd else ratio
-
-
-def prognostic_score_fn(
-    outcome: Outcome, rows: Array, seed: int
-) -> Callable[[Array, Array], Array]:
-    """Return a function giving a ridge-fitted baseline risk score for the selected rows.
-
-    The score model includes the feature itself and the score keeps only the baseline part of
-    the linear predictor: a score fitted without the feature would absorb the feature's own
-    effect through its correlates and over-adjust it away.
-    """
-
-    def score(bx: Array, fx: Array) -> Array:
-        k = fx.shape[1]
-        x = np.column_stack([fx, bx])
-        # A baseline column constant among these patients (one product's indication when the
-        # feature is measured for that product only) carries no information, and lifelines
-        # divides by its zero SD; it gets coefficient 0 (a constant shifts no one's score).
-        varies = np.ptp(x, axis=0) > 0
-        coef = np.zeros(x.shape[1])
-        if outcome.type == "binary":
-            model = LogisticRegression(C=0.5, max_iter=500, random_state=seed)
-            model.fit(x[:, varies], outcome.y[rows])
-            coef[varies] = model.coef_[0]
-            return np.asarray(bx @ coef[k:], dtype=float)
-        assert outcome.time is not None
-        df = pd.DataFrame(x[:, varies], columns=[f"b{i}" for i in np.flatnonzero(varies)])
-        df["_t"] = np.maximum(outcome.time[rows], 1e-3)
-        df["_e"] = outcome.y[rows]
-        try:
-            cph = CoxPHFitter(penalizer=0.5).fit(df, "_t", "_e")
-        except ConvergenceError as exc:
-            raise FitFailedError(f"baseline risk score did not converge ({exc})") from exc
-        coef[varies] = cph.params_.to_numpy()
-        return np.asarray(bx @ coef[k:], dtype=float)
-
-    return score
 
 
 def fit_outcome(outcome: Outcome, rows: Array, x: Array, groups: Array | None, k: int) -> Fit:
     g = None if groups is None else groups[rows]
     if outcome.type == "binary":
         return fit_logistic(outcome.y[rows], x, groups=g, n_leading=k)
+    if outcome.type == "ordinal":
+        return fit_ordinal(outcome.y[rows], x, groups=g, n_leading=k)
+    if outcome.type == "continuous":
+        return fit_linear(outcome.y[rows], x, groups=g, n_leading=k)
     assert outcome.time is not None
     return fit_cox(outcome.time[rows], outcome.y[rows], x, groups=g, n_leading=k)
 
 
 def _method(outcome: Outcome, groups: Array | None, rows: Array) -> str:
-    model = (
-        "Firth logistic regression"
-        if outcome.type == "binary"
-        else "Cox proportional hazards (Breslow ties)"
-    )
+    model = MODEL_BY_TYPE[outcome.type]
     k = n_clusters(groups, rows)
     se = (
         "Wald 95% CI"
@@ -117,8 +93,13 @@ def estimate_effects(
     cfg: AnalysisConfig,
     seed: int,
     run_id: str,
+    po_checks: list[dict[str, object]] | None = None,
 ) -> tuple[pl.DataFrame, list[Skip]]:
-    """Findings rows (unadjusted and adjusted) for one outcome, with BH q-values per adjustment."""
+    """Findings rows (unadjusted and adjusted) for one outcome, with BH q-values per adjustment.
+
+    For an ordinal outcome, rows checking the proportional-odds assumption of each adjusted
+    fit are appended to ``po_checks`` when it is given.
+    """
     rows_out: list[dict[str, object]] = []
     skips: list[Skip] = []
     for feature in design.features:
@@ -126,7 +107,7 @@ def estimate_effects(
         fx_all = design.x[:, cols]
         rows = outcome.present.astype(bool) & np.all(np.isfinite(fx_all), axis=1)
         n, events = int(rows.sum()), outcome.events(rows)
-        non_events = n - events if outcome.type == "binary" else n
+        non_events = n - events if outcome.type in ("binary", "ordinal") else n
         if n < cfg.min_n or min(events, non_events) < cfg.min_events:
             skips.append(
                 Skip(
@@ -158,6 +139,10 @@ def estimate_effects(
             fits.append(
                 ("adjusted", fit_outcome(outcome, rows, x_adj, groups, len(cols)), adj.description)
             )
+            if po_checks is not None and outcome.type == "ordinal":
+                po_checks += check_proportional_odds(
+                    outcome, rows, x_adj, terms, fits[-1][1], cfg=cfg, run_id=run_id
+                )
         except FitFailedError as exc:
             skips.append(Skip(outcome.name, "findings", str(exc), n, events, feature))
             if not fits:
@@ -197,3 +182,45 @@ def estimate_effects(
         .alias("is_supported")
     )
     return frame.select(list(FINDINGS_SCHEMA)), skips
+
+
+def run_findings(ctx: StepContext) -> dict[str, pl.DataFrame]:
+    """Effects of every feature on every patient outcome, the power per outcome, PO checks."""
+    findings, detectable = [], []
+    checks: list[dict[str, object]] = []
+    for planned in ctx.outcomes:
+        found, skips = estimate_effects(
+            ctx.design,
+            planned.outcome,
+            groups=ctx.clusters,
+            cfg=ctx.cfg,
+            seed=planned.seed,
+            run_id=ctx.run_id,
+            po_checks=checks,
+        )
+        findings.append(found)
+        ctx.skips += skips
+        tested = found.filter((pl.col("adjustment") == "adjusted") & pl.col("p_value").is_not_nan())
+        detectable.append(
+            detectable_effect(
+                planned.outcome,
+                tests=tested.height,
+                supported=int(tested["is_supported"].sum()),
+                cfg=ctx.cfg,
+                run_id=ctx.run_id,
+            )
+        )
+    return {
+        "findings": concat_or_empty(findings, FINDINGS_SCHEMA),
+        "detectable_effects": concat_or_empty(detectable, DETECTABLE_SCHEMA),
+        "proportional_odds": po_checks_frame(checks, ctx.cfg),
+    }
+
+
+STEP = Step(
+    name="findings",
+    inputs=("cohort", "catalog", "adverse_events"),
+    outputs=("findings", "detectable_effects", "proportional_odds"),
+    settings="general",
+    run=run_findings,
+)

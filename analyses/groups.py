@@ -1,23 +1,37 @@
-"""Readable patient groups whose outcome rate differs from the rest (subgroup discovery + holdout)."""
+"""Readable groups whose outcome differs from what their features predict: found and proven.
+
+Rules of up to three conditions are searched (analyses.group_search) with thresholds taken
+from the data, and reported with their size and rates on all rows. They are proven by
+repeated cross-fitting: in each of `repeats` x `folds` fits the search runs on the other
+folds, and each held-out row is placed in a group only by the rules found without it; those
+memberships are measured against a main-effects model fitted without it. Every analysed row
+is held out once per repeat, so no patient is wasted on a split. Stability is the share of
+training parts that find the rule again (a rule of noise is rarely found twice).
+"""
 
 import json
-from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 from scipy import stats
-from sklearn.linear_model import LogisticRegression
+from scipy.special import expit, logit
 
-from analyses.config import AnalysisConfig
+from analyses.config import AnalysisConfig, GroupSettings
 from analyses.design import Array, Design, impute_columns
+from analyses.group_rules import Conditions, candidate_conditions
+from analyses.group_search import Rule, expected_risk, jaccard, search_rules
+from analyses.multiplicity import bh_qvalues
+from analyses.steps import Step, StepContext, concat_or_empty
 
 GROUPS_SCHEMA = {
     "outcome": pl.String,
     "rule": pl.String,
     "definition": pl.String,
+    "n_conditions": pl.Int64,
     "n": pl.Int64,
     "outcome_rate": pl.Float64,
     "rest_rate": pl.Float64,
+    "expected_rate": pl.Float64,
     "lift": pl.Float64,
     "ci_low": pl.Float64,
     "ci_high": pl.Float64,
@@ -25,104 +39,142 @@ GROUPS_SCHEMA = {
     "holdout_rate": pl.Float64,
     "holdout_rest_rate": pl.Float64,
     "holdout_lift": pl.Float64,
+    "holdout_lift_ci_low": pl.Float64,
+    "holdout_lift_ci_high": pl.Float64,
+    "holdout_odds_ratio": pl.Float64,
+    "holdout_or_ci_low": pl.Float64,
+    "holdout_or_ci_high": pl.Float64,
     "holdout_p_value": pl.Float64,
+    "holdout_q_value": pl.Float64,
+    "stability": pl.Float64,
     "is_validated": pl.Boolean,
     "method": pl.String,
     "run_id": pl.String,
 }
+Z95 = 1.959963984540054
 
 
-@dataclass(frozen=True)
-class Condition:
-    """One readable condition on a baseline or treatment feature."""
-
-    feature: str
-    op: str  # "<=", ">", "=="
-    value: float | str
-
-    def text(self) -> str:
-        """Human-readable form, e.g. ldh_u_l > 310."""
-        v = f"{self.value:.4g}" if isinstance(self.value, float) else self.value
-        return f"{self.feature} {self.op} {v}"
-
-
-def candidate_conditions(frame: pl.DataFrame, design: Design) -> tuple[list[Condition], Array]:
-    """Quartile thresholds for numerics and levels for categoricals, with their boolean masks."""
-    conds: list[Condition] = []
-    masks: list[Array] = []
-    for feature in design.features:
-        if design.kind_of(feature) not in ("patient", "treatment"):
-            continue
-        col = frame[feature]
-        if (
-            col.dtype.is_numeric()
-            and design.terms[design.columns_of(feature)[0]].measure == "per_sd"
-        ):
-            v = col.cast(pl.Float64).to_numpy()
-            present = np.isfinite(v)
-            distinct = np.unique(v[present])
-            if distinct.size <= 8 and np.all(distinct == np.round(distinct)):
-                # Scores and counts (ECOG, extranodal sites): every cut between observed values.
-                cuts = distinct[:-1]
-            else:
-                cuts = np.unique(np.nanquantile(v, [0.25, 0.5, 0.75]))
-            for t in cuts:
-                for op in ("<=", ">"):
-                    m = present & ((v <= t) if op == "<=" else (v > t))
-                    conds.append(Condition(feature, op, float(t)))
-                    masks.append(m)
-        else:
-            s = col.cast(pl.String)
-            for level in s.drop_nulls().unique().sort().to_list():
-                conds.append(Condition(feature, "==", str(level)))
-                masks.append((s == level).fill_null(False).to_numpy())
-    return conds, (np.column_stack(masks).astype(float) if masks else np.empty((frame.height, 0)))
-
-
-def _rate_ratio_ci(e1: float, n1: float, e0: float, n0: float) -> tuple[float, float, float]:
+def rate_ratio_ci(e1: float, n1: float, e0: float, n0: float) -> tuple[float, float, float]:
     """Rate ratio with a Katz log 95% CI (0.5 added to empty cells)."""
     if min(e1, e0) == 0 or min(n1 - e1, n0 - e0) == 0:
         e1, n1, e0, n0 = e1 + 0.5, n1 + 1, e0 + 0.5, n0 + 1
     rr = (e1 / n1) / (e0 / n0)
     se = np.sqrt(1 / e1 - 1 / n1 + 1 / e0 - 1 / n0)
-    return float(rr), float(rr * np.exp(-1.96 * se)), float(rr * np.exp(1.96 * se))
+    return float(rr), float(rr * np.exp(-Z95 * se)), float(rr * np.exp(Z95 * se))
 
 
-def _partner_z(support: Array, events: Array, z: Array) -> Array:
-    """For each pair, the weaker of the two z statistics of adding one condition to the other.
+def main_effects_matrix(design: Design, kinds: tuple[str, ...]) -> Array:
+    """Intercept and imputed columns of the features groups are built from (main effects)."""
+    cols = [i for i, t in enumerate(design.terms) if t.kind in kinds]
+    x, _ = impute_columns(design.x[:, cols])
+    return np.column_stack([np.ones(x.shape[0]), x])
 
-    A pair is worth reporting only if each condition changes the rate within the other
-    (in the pair's direction); otherwise a strong single condition (high tumour burden)
-    paired with any broad condition would crowd out groups that exist only as a combination.
-    Singles get +inf.
+
+def offset_effects(y: Array, offset: Array, members: Array) -> tuple[Array, Array]:
+    """Log odds ratios of each membership (columns) beyond the offset, jointly, and their SEs."""
+    design = np.column_stack([np.ones(y.size), members.astype(float)])
+    beta = np.zeros(design.shape[1])
+    ridge = np.r_[0.0, np.full(members.shape[1], 0.01)]  # keeps a group without events finite
+    for _ in range(50):
+        p = expit(offset + design @ beta)
+        info = design.T @ (design * (p * (1 - p))[:, None]) + np.diag(ridge)
+        step = np.linalg.solve(info, design.T @ (y - p) - ridge * beta)
+        beta += np.clip(step, -5, 5)
+        if np.abs(step).max() < 1e-9:
+            break
+    p = expit(offset + design @ beta)
+    cov = np.linalg.inv(design.T @ (design * (p * (1 - p))[:, None]) + np.diag(ridge))
+    return beta[1:], np.sqrt(np.diag(cov)[1:])
+
+
+def _folds(y: Array, rows: Array, k: int, rng: np.random.Generator) -> Array:
+    """Fold of each analysed row (-1 elsewhere), stratified by outcome."""
+    fold = np.full(y.size, -1)
+    for cls in (0, 1):
+        members = np.flatnonzero(rows & (y == cls))
+        rng.shuffle(members)
+        fold[members] = np.arange(members.size) % k
+    return fold
+
+
+def _match(rule: Rule, found: list[Rule], threshold: float) -> Rule | None:
+    best = max(found, key=lambda f: jaccard(rule.mask, f.mask), default=None)
+    return best if best is not None and jaccard(rule.mask, best.mask) >= threshold else None
+
+
+def _heldout_stats(ys: Array, m: Array, beta: float, se: float, repeats: int) -> dict[str, float]:
+    """Rates and lift of cross-fitted members, and their odds ratio beyond the main effects."""
+    e1, n1 = float(ys[m].sum()), float(m.sum())
+    e0, n0 = float(ys[~m].sum()), float((~m).sum())
+    row: dict[str, float] = {"holdout_n": n1 / repeats}
+    if n1 == 0 or n0 == 0:
+        return row
+    # Each row is held out once per repeat: intervals use the counts of one repeat.
+    rr, lo, hi = rate_ratio_ci(*(v / repeats for v in (e1, n1, e0, n0)))
+    se *= np.sqrt(repeats)
+    return row | {
+        "holdout_rate": e1 / n1, "holdout_rest_rate": e0 / n0, "holdout_lift": rr,
+        "holdout_lift_ci_low": lo, "holdout_lift_ci_high": hi,
+        "holdout_odds_ratio": float(np.exp(beta)),
+        "holdout_or_ci_low": float(np.exp(beta - Z95 * se)),
+        "holdout_or_ci_high": float(np.exp(beta + Z95 * se)),
+        "holdout_p_value": float(2 * stats.norm.sf(abs(beta / se))),
+    }  # fmt: skip
+
+
+def _cross_fit(
+    rules: list[Rule], conds: Conditions, x: Array, y: Array, rows: Array, s: GroupSettings
+) -> tuple[list[dict[str, float]], list[float]]:
+    """Held-out evidence for each rule, and its stability.
+
+    Each held-out row's membership comes only from the training part: it belongs to the
+    rank-r group if the rule ranked r by the search on the other folds covers it. Those
+    cross-fitted memberships are tested against the main-effects model of the other folds.
+    A reported rule takes the evidence of the rank at which the training parts found it
+    most often (p multiplied by the ranks searched: the rank is chosen knowing the rule).
+    Stability is the share of training parts that found the rule at any rank.
     """
-    single_n, single_e = np.diag(support), np.diag(events)
-    weakest = np.full(support.shape, np.inf)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = events / support
-        for parent_n, parent_e in (
-            (single_n[:, None], single_e[:, None]),
-            (single_n[None, :], single_e[None, :]),
-        ):
-            other_n, other_e = parent_n - support, parent_e - events  # parent without the partner
-            p = parent_e / parent_n
-            zz = (rate - other_e / other_n) / np.sqrt(p * (1 - p) * (1 / support + 1 / other_n))
-            weakest = np.minimum(weakest, np.nan_to_num(zz * np.sign(z), nan=-np.inf))
-    np.fill_diagonal(weakest, np.inf)
-    return weakest
-
-
-def _residual_z(design: Design, md: Array, yd: Array, disc: Array, seed: int) -> Array:
-    """(observed - expected) / sd of events per rule, expected from a main-effects model."""
-    cols = [i for i, t in enumerate(design.terms) if t.kind in ("patient", "treatment")]
-    x, _ = impute_columns(design.x[disc][:, cols])
-    model = LogisticRegression(C=1.0, max_iter=1000, random_state=seed).fit(x, yd)
-    p = model.predict_proba(x)[:, 1]
-    observed = md.T @ (md * yd[:, None])
-    expected = md.T @ (md * p[:, None])
-    var = md.T @ (md * (p * (1 - p))[:, None])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray(np.nan_to_num((observed - expected) / np.sqrt(var)), dtype=float)
+    rng = np.random.default_rng(0)
+    ranks = s.max_rules
+    stacked_y, stacked_offset, stacked_member = [], [], []
+    matches = np.zeros((len(rules), ranks))
+    found_any = np.zeros(len(rules))
+    for _ in range(s.repeats):
+        fold = _folds(y, rows, s.folds, rng)
+        offset = np.zeros(y.size)
+        member = np.zeros((ranks, y.size), dtype=bool)
+        for k in range(s.folds):
+            test, train = fold == k, rows & (fold != k) & (fold >= 0)
+            p_train = expected_risk(x, y, train)
+            offset[test] = logit(p_train[test])
+            found = search_rules(conds, train, y, p_train, x, s)
+            for r, f in enumerate(found[:ranks]):
+                member[r, test] = f.mask[test]
+            for i, rule in enumerate(rules):
+                hits = [jaccard(rule.mask, f.mask) >= s.match_jaccard for f in found[:ranks]]
+                matches[i, : len(hits)] += hits
+                found_any[i] += any(hits)
+        stacked_y.append(y[rows])
+        stacked_offset.append(offset[rows])
+        stacked_member.append(member[:, rows])
+    ys, offs = np.concatenate(stacked_y), np.concatenate(stacked_offset)
+    members = np.concatenate(stacked_member, axis=1)
+    used = [r for r in range(ranks) if members[r].any() and not members[r].all()]
+    beta, se = offset_effects(ys, offs, members[used].T) if used else (np.zeros(0), np.zeros(0))
+    by_rank = {
+        r: _heldout_stats(ys, members[r], beta[k], se[k], s.repeats) for k, r in enumerate(used)
+    }
+    evidence: list[dict[str, float]] = [{"holdout_n": 0.0} for _ in rules]
+    # Each rank's evidence goes to one rule: the one the training parts found there most often.
+    free = set(range(len(rules)))
+    for r in used:
+        best = max(free, key=lambda i: matches[i, r], default=None)
+        if best is None or matches[best, r] == 0:
+            continue
+        free.discard(best)
+        evidence[best] = dict(by_rank[r])
+        evidence[best]["holdout_p_value"] = min(1.0, by_rank[r]["holdout_p_value"] * ranks)
+    return evidence, list(found_any / (s.repeats * s.folds))
 
 
 def discover_groups(
@@ -132,117 +184,91 @@ def discover_groups(
     present: Array,
     outcome: str,
     *,
+    kinds: tuple[str, ...] = ("patient", "treatment"),
     cfg: AnalysisConfig,
     seed: int,
     run_id: str,
 ) -> pl.DataFrame:
-    """Search single and paired conditions on a discovery split, then re-measure on the holdout."""
-    conds, masks = candidate_conditions(frame, design)
-    idx = np.flatnonzero(present.astype(bool))
-    rng = np.random.default_rng(seed)
-    holdout = np.zeros(frame.height, dtype=bool)
-    for cls in (0, 1):  # stratified split keeps the outcome rate equal in both parts
-        members = idx[y[idx] == cls]
-        holdout[rng.choice(members, round(cfg.holdout_share * members.size), replace=False)] = True
-    disc = present.astype(bool) & ~holdout
-    hold = present.astype(bool) & holdout
-    if not conds:
+    """Rules whose outcome departs from the main-effects prediction, proven by cross-fitting."""
+    s = cfg.groups
+    rows = present.astype(bool)
+    conds = candidate_conditions(frame, design, kinds=kinds, n_thresholds=s.n_thresholds)
+    x = main_effects_matrix(design, kinds)
+    if not conds.items or x.shape[1] == 1 or len(np.unique(y[rows])) < 2:
         return pl.DataFrame(schema=GROUPS_SCHEMA)
-    md, yd = masks[disc], y[disc]
-    # All single conditions and all pairs on different features, counted with two matrix products.
-    support = md.T @ md
-    events = md.T @ (md * yd[:, None])
-    feat = np.array([c.feature for c in conds])
-    n_d, e_d = md.shape[0], float(yd.sum())
-    rest_n, rest_e = n_d - support, e_d - events
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p1, p0 = events / support, rest_e / rest_n
-        pooled = e_d / n_d
-        z = (p1 - p0) / np.sqrt(pooled * (1 - pooled) * (1 / support + 1 / rest_n))
-    min_n = max(cfg.group_min_share * n_d, 15.0)
-    valid = (support >= min_n) & (rest_n >= min_n) & np.isfinite(z)
-    valid &= (feat[:, None] != feat[None, :]) | np.eye(len(conds), dtype=bool)
-    valid &= np.triu(np.ones_like(valid, dtype=bool))
-    partner = _partner_z(support, events, z)
-    valid &= (partner >= 2.0) & (np.abs(z) >= 2.0)
-    # Singles rank by how far they differ from the rest; combinations by how far their
-    # outcome departs from what their features predict one by one (main-effects model),
-    # i.e. by what the combination adds.
-    resid_z = _residual_z(design, md, yd, disc, seed)
-    score = np.where(
-        valid, np.where(np.eye(len(conds), dtype=bool), np.abs(z), np.abs(resid_z)), 0.0
+    p = expected_risk(x, y, rows)
+    rules = search_rules(conds, rows, y, p, x, s)
+    if not rules:
+        return pl.DataFrame(schema=GROUPS_SCHEMA)
+    heldout, stability = _cross_fit(rules, conds, x, y, rows, s)
+    q = bh_qvalues([h.get("holdout_p_value", np.nan) for h in heldout])
+    method = (
+        f"beam search over rules of up to {s.max_conditions} conditions (thresholds refined over "
+        "observed values) for groups whose outcome departs from a main-effects logistic model; "
+        "n, rates and lift (Katz 95% CI) on all rows; holdout_* cross-fitted "
+        f"({s.repeats} x {s.folds}-fold): each held-out row's membership from the rule of the "
+        "same rank found on the other folds, odds ratio beyond their main-effects model, p "
+        "x ranks searched, BH q within the outcome; stability = share of training parts that "
+        "found the rule"
     )
-    order = np.argsort(-score, axis=None)
-    used: set[frozenset[str]] = set()
-    rows: list[dict[str, object]] = []
-    # Half the slots for single conditions, the rest for combinations, so that strong single
-    # factors do not crowd out groups that exist only as a combination.
-    picks: list[tuple[int, int]] = []
-    for want_single, cap in ((True, cfg.group_max_rules // 2), (False, cfg.group_max_rules)):
-        for flat in order:
-            i, j = (int(k) for k in np.unravel_index(flat, z.shape))
-            if not valid[i, j] or len(picks) >= cap:
-                break
-            if (i == j) != want_single:
-                continue
-            mask = (masks[:, i] * masks[:, j]).astype(bool)
-            # One rule per feature set (another threshold of the same features, or the
-            # complement, tells the reader nothing new) and no near-duplicate coverage.
-            features = frozenset((conds[i].feature, conds[j].feature))
-            if features in used or any(
-                np.sum(mask & m) / max(np.sum(mask | m), 1) > 0.6
-                for m in (
-                    (masks[:, a] * masks[:, b]).astype(bool)
-                    for a, b in picks
-                    if (a == b) == want_single
-                )
-            ):
-                continue
-            used.add(features)
-            picks.append((i, j))
-    for i, j in picks:
-        mask = (masks[:, i] * masks[:, j]).astype(bool)
-        parts = [conds[i]] if i == j else [conds[i], conds[j]]
-        e1, n1 = float(y[disc & mask].sum()), float((disc & mask).sum())
-        e0, n0 = float(y[disc & ~mask].sum()), float((disc & ~mask).sum())
-        rr, lo, hi = _rate_ratio_ci(e1, n1, e0, n0)
-        he1, hn1 = float(y[hold & mask].sum()), float((hold & mask).sum())
-        he0, hn0 = float(y[hold & ~mask].sum()), float((hold & ~mask).sum())
-        h_rate = he1 / hn1 if hn1 else None
-        h_rest = he0 / hn0 if hn0 else None
-        h_lift = h_rate / h_rest if h_rate is not None and h_rest else None
-        h_p = (
-            float(stats.fisher_exact([[he1, hn1 - he1], [he0, hn0 - he0]])[1])
-            if hn1 and hn0
-            else None
-        )
-        rows.append(
+    out = []
+    for rule, h, stable, qv in zip(rules, heldout, stability, q, strict=True):
+        m = rule.mask & rows
+        e1, n1 = float(y[m].sum()), float(m.sum())
+        e0, n0 = float(y[rows & ~m].sum()), float((rows & ~m).sum())
+        rr, lo, hi = rate_ratio_ci(e1, n1, e0, n0)
+        same_side = "holdout_odds_ratio" in h and (np.log(h["holdout_odds_ratio"]) * rule.z > 0)
+        out.append(
             {
                 "outcome": outcome,
-                "rule": " and ".join(c.text() for c in parts),
-                "definition": json.dumps(
-                    [{"feature": c.feature, "op": c.op, "value": c.value} for c in parts]
-                ),
+                "rule": rule.text(),
+                "definition": json.dumps([c.as_dict() for c in rule.conditions]),
+                "n_conditions": len(rule.conditions),
                 "n": int(n1),
                 "outcome_rate": e1 / n1,
                 "rest_rate": e0 / n0,
+                "expected_rate": float(p[m].mean()),
                 "lift": rr,
                 "ci_low": lo,
                 "ci_high": hi,
-                "holdout_n": int(hn1),
-                "holdout_rate": h_rate,
-                "holdout_rest_rate": h_rest,
-                "holdout_lift": h_lift,
-                "holdout_p_value": h_p,
-                "is_validated": bool(
-                    h_lift is not None
-                    and h_p is not None
-                    and h_p < cfg.alpha
-                    and (h_lift - 1) * (rr - 1) > 0
-                ),
-                "method": f"subgroup search (quartile thresholds, up to 2 conditions) on {1 - cfg.holdout_share:.0%} "
-                f"discovery split; lift = rate ratio vs rest with Katz 95% CI; Fisher test on the holdout",
+                **h,
+                "holdout_n": round(h["holdout_n"]),
+                "holdout_q_value": None if np.isnan(qv) else float(qv),
+                "stability": stable,
+                "is_validated": bool(same_side and qv < cfg.alpha and stable >= s.min_stability),
+                "method": method,
                 "run_id": run_id,
             }
         )
-    return pl.DataFrame(rows, schema=GROUPS_SCHEMA)
+    return pl.DataFrame(out, schema=GROUPS_SCHEMA).sort(
+        ["is_validated", "holdout_p_value"], descending=[True, False], nulls_last=True
+    )
+
+
+def run_patient_groups(ctx: StepContext) -> dict[str, pl.DataFrame]:
+    """Patient groups for every binary outcome."""
+    frames = []
+    for planned in ctx.of_type("binary"):
+        o = planned.outcome
+        frames.append(
+            discover_groups(
+                ctx.cohort,
+                ctx.design,
+                o.y,
+                o.present,
+                o.name,
+                cfg=ctx.cfg.scaled_for(int(planned.rows.sum())),
+                seed=planned.seed,
+                run_id=ctx.run_id,
+            )
+        )
+    return {"patient_groups": concat_or_empty(frames, GROUPS_SCHEMA)}
+
+
+STEP = Step(
+    name="patient_groups",
+    inputs=("cohort", "catalog"),
+    outputs=("patient_groups",),
+    settings="groups",
+    run=run_patient_groups,
+)

@@ -4,11 +4,18 @@ import numpy as np
 import polars as pl
 
 from analyses.clustering import bootstrap_indices
-from analyses.config import AnalysisConfig
+from analyses.config import BINARY_OUTCOMES, SURVIVAL_OUTCOMES, AnalysisConfig
 from analyses.design import Array, Design
 from analyses.metrics import auc
-from analyses.models import FoldFit
+from analyses.models import (
+    PERFORMANCE_SCHEMA,
+    FoldFit,
+    evaluate_binary,
+    evaluate_survival,
+    release_columns,
+)
 from analyses.penalised import L1Logistic
+from analyses.steps import Step, StepContext, concat_or_empty
 from analyses.threads import limit_threads
 
 IMPORTANCE_SCHEMA = {
@@ -152,3 +159,57 @@ def importance_table(
     return pl.DataFrame(rows, schema=IMPORTANCE_SCHEMA).sort(
         ["model", "importance"], descending=[False, True]
     )
+
+
+def run_models(ctx: StepContext) -> dict[str, pl.DataFrame]:
+    """Cross-validated prediction from release-time features, and what each model relies on."""
+    performance, importance = [], []
+    release = release_columns(ctx.design)
+    for planned in ctx.outcomes:
+        outcome = planned.outcome
+        if outcome.name not in BINARY_OUTCOMES and outcome.name not in SURVIVAL_OUTCOMES:
+            continue  # graded and onset outcomes are analysed for effects, not predicted
+        rows = planned.rows
+        g = None if ctx.clusters is None else ctx.clusters[rows]
+        model_cfg = ctx.cfg.scaled_for(int(rows.sum()))
+        x = ctx.design.x[rows][:, release]
+        s = planned.seed
+        if outcome.type != "binary":
+            performance.append(
+                evaluate_survival(
+                    x, outcome, rows, groups=g, cfg=model_cfg, seed=s, run_id=ctx.run_id
+                )
+            )
+            continue
+        y = outcome.y[rows]
+        perf, fold_fits = evaluate_binary(
+            x, y, outcome.name, groups=g, cfg=model_cfg, seed=s, run_id=ctx.run_id
+        )
+        performance.append(perf)
+        importance.append(
+            importance_table(
+                ctx.design,
+                release,
+                x,
+                y,
+                outcome.name,
+                fold_fits,
+                groups=g,
+                cfg=model_cfg,
+                seed=s,
+                run_id=ctx.run_id,
+            )
+        )
+    return {
+        "model_performance": concat_or_empty(performance, PERFORMANCE_SCHEMA),
+        "feature_importance": concat_or_empty(importance, IMPORTANCE_SCHEMA),
+    }
+
+
+STEP = Step(
+    name="models",
+    inputs=("cohort", "catalog"),
+    outputs=("model_performance", "feature_importance"),
+    settings="general",
+    run=run_models,
+)

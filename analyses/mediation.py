@@ -9,9 +9,11 @@ import statsmodels.api as sm
 from analyses.adjustment import build_adjustment
 from analyses.config import AnalysisConfig
 from analyses.design import Array, Design
-from analyses.effects import fit_outcome, prognostic_score_fn
+from analyses.effects import fit_outcome
 from analyses.outcomes import Outcome
+from analyses.prognostic import prognostic_score_fn
 from analyses.regression import FitFailedError
+from analyses.steps import Step, StepContext, concat_or_empty
 
 MEDIATION_SCHEMA = {
     "outcome": pl.String,
@@ -91,7 +93,7 @@ def mediate(
                 param,
                 rows=rows,
                 events=events,
-                non_events=n - events if outcome.type == "binary" else n,
+                non_events=n - events if outcome.type in ("binary", "ordinal") else n,
                 cfg=cfg,
                 prognostic_score=prognostic_score_fn(outcome, rows, seed),
             ).matrix
@@ -133,3 +135,46 @@ def mediate(
                 }
             )
     return pl.DataFrame(out, schema=MEDIATION_SCHEMA)
+
+
+def run_mediation(ctx: StepContext) -> dict[str, pl.DataFrame]:
+    """Mediation for every outcome with supported per-SD process-parameter findings."""
+    findings = ctx.table("findings")
+    frames = []
+    for planned in ctx.outcomes:
+        found = findings.filter(pl.col("outcome") == planned.outcome.name)
+        total = {
+            r["feature"]: float(np.log(r["estimate"]))
+            for r in found.filter(
+                pl.col("is_supported")
+                & (pl.col("feature_kind") == "process_parameter")
+                & pl.col("effect_measure").str.ends_with("per_sd")
+            ).iter_rows(named=True)
+        }
+        if not total:
+            continue
+        frames.append(
+            mediate(
+                ctx.design,
+                planned.outcome,
+                total,
+                # Only a CQA that itself goes with the outcome (adjusted) can carry an effect.
+                mediators=found.filter(pl.col("is_supported") & (pl.col("feature_kind") == "cqa"))[
+                    "feature"
+                ].to_list(),
+                groups=ctx.clusters,
+                cfg=ctx.cfg,
+                seed=planned.seed,
+                run_id=ctx.run_id,
+            )
+        )
+    return {"mediation": concat_or_empty(frames, MEDIATION_SCHEMA)}
+
+
+STEP = Step(
+    name="mediation",
+    inputs=("cohort", "catalog", "findings"),
+    outputs=("mediation",),
+    settings="general",
+    run=run_mediation,
+)

@@ -7,6 +7,7 @@ import polars as pl
 from scipy import stats
 
 from analyses.design import Array
+from analyses.steps import Step, StepContext
 
 OUTLIER_SCHEMA = {
     "lot_id": pl.String,
@@ -112,3 +113,26 @@ def monitor_lots(
         },
         schema=OUTLIER_SCHEMA,
     )
+
+
+def run_lot_outliers(ctx: StepContext) -> dict[str, pl.DataFrame]:
+    """Multivariate (T^2 / SPE) outliers among lots."""
+    cfg = ctx.cfg
+    return {
+        "lot_outliers": monitor_lots(
+            ctx.lot_frame,
+            ctx.cqas,
+            variance=cfg.pca_variance,
+            alpha=cfg.outlier_alpha,
+            run_id=ctx.run_id,
+        )
+    }
+
+
+STEP = Step(
+    name="lot_outliers",
+    inputs=("lots", "catalog"),
+    outputs=("lot_outliers",),
+    settings="general",
+    run=run_lot_outliers,
+)

@@ -5,23 +5,38 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from analyses.config import BINARY_OUTCOMES, SURVIVAL_OUTCOMES, OutcomeType
+from analyses.config import (
+    BINARY_OUTCOMES,
+    ONSET_OUTCOMES,
+    ORDINAL_OUTCOMES,
+    SURVIVAL_OUTCOMES,
+    OutcomeType,
+)
 from analyses.design import Array
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """One outcome over the cohort: present-mask, y (binary) or time+event (survival)."""
+    """One outcome over the cohort: present-mask, y, and time for survival outcomes.
+
+    y is the 0/1 outcome (binary), the event indicator (survival), the grade (ordinal) or the
+    analysed value (continuous, already on its analysis scale).
+    """
 
     name: str
     type: OutcomeType
     present: Array  # bool
-    y: Array  # binary outcome or event indicator
+    y: Array
     time: Array | None = None
 
     def events(self, rows: Array) -> int:
-        """Number of events among the selected rows."""
-        return int(self.y[rows.astype(bool)].sum())
+        """Events among the selected rows: 1s, observed events, any grade above the lowest, or rows."""
+        picked = self.y[rows.astype(bool)]
+        if self.type == "ordinal":
+            return int((picked > picked.min(initial=0)).sum()) if picked.size else 0
+        if self.type == "continuous":
+            return int(picked.size)
+        return int(picked.sum())
 
 
 def available_outcomes(frame: pl.DataFrame) -> tuple[list[Outcome], list[str]]:
@@ -50,6 +65,24 @@ def available_outcomes(frame: pl.DataFrame) -> tuple[list[Outcome], list[str]]:
                 name, "survival", present, e.fill_null(0.0).to_numpy(), t.fill_null(0.0).to_numpy()
             )
         )
+    for name, column in ORDINAL_OUTCOMES.items():
+        if column not in frame.columns or frame[column].null_count() == frame.height:
+            missing.append(name)
+            continue
+        grade = frame[column].cast(pl.Float64)
+        found.append(
+            Outcome(name, "ordinal", grade.is_not_null().to_numpy(), grade.fill_null(0).to_numpy())
+        )
+    for name, days_column in ONSET_OUTCOMES.items():
+        if days_column not in frame.columns or frame[days_column].null_count() == frame.height:
+            missing.append(name)
+            continue
+        onset = frame[days_column].cast(pl.Float64)
+        present = (onset.is_not_null() & (onset >= 0).fill_null(False)).to_numpy()
+        # Among patients with the toxicity every onset is observed: hazard ratios > 1 mean
+        # earlier onset. Day 0 (onset on the infusion day) is kept, at a small positive time.
+        time = np.maximum(onset.fill_null(0.0).to_numpy(), 0.5)
+        found.append(Outcome(name, "survival", present, present.astype(float), time))
     return found, missing
 
 

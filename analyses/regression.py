@@ -22,12 +22,13 @@ class FitFailedError(Exception):
     """A model could not be fitted reliably (separation, non-convergence, singular design)."""
 
 
-def _wald(coef: Array, se: Array) -> Fit:
+def wald(coef: Array, se: Array) -> Fit:
+    """Two-sided Wald p-values for coefficients with standard errors."""
     p = 2 * stats.norm.sf(np.abs(coef / se))
     return Fit(coef, se, p)
 
 
-def _cluster_meat(scores: Array, groups: Array | None) -> Array:
+def cluster_meat(scores: Array, groups: Array | None) -> Array:
     """Sum over clusters of outer products of score contributions (rows are their own cluster)."""
     if groups is not None:
         _, inverse = np.unique(groups, return_inverse=True)
@@ -80,7 +81,7 @@ def fit_logistic(y: Array, x: Array, *, groups: Array | None, n_leading: int) ->
     info_inv = np.linalg.inv(design.T @ (design * (p * (1 - p))[:, None]))
     se_all = np.sqrt(np.clip(np.diag(info_inv), 0, None))
     if groups is not None:
-        robust = info_inv @ _cluster_meat(design * (y - p)[:, None], groups) @ info_inv
+        robust = info_inv @ cluster_meat(design * (y - p)[:, None], groups) @ info_inv
         # Near separation (a level with no events) the sandwich collapses towards zero; the
         # lot-clustered error is never allowed below the model-based one.
         se_all = np.maximum(se_all, np.sqrt(np.clip(np.diag(robust), 0, None)))
@@ -90,7 +91,7 @@ def fit_logistic(y: Array, x: Array, *, groups: Array | None, n_leading: int) ->
         raise FitFailedError(
             "logistic fit gave unusable standard errors (separation or collinearity)"
         )
-    return _wald(coef, se)
+    return wald(coef, se)
 
 
 def fit_cox(
@@ -122,4 +123,58 @@ def fit_cox(
         se = np.maximum(se, np.sqrt(np.clip(np.diag(model_cov), 0, None))[:n_leading])
     if not np.all(np.isfinite(se)) or np.any(se > 50) or np.any(se == 0):
         raise FitFailedError("Cox fit gave unusable standard errors")
-    return _wald(coef, se)
+    return wald(coef, se)
+
+
+def fit_logistic_mle(y: Array, design: Array, *, ridge: float = 0.0, max_iter: int = 100) -> Array:
+    """Logistic coefficients of y on design (column 0 the intercept), optionally ridge-penalised.
+
+    A small ridge keeps the slopes finite when an adjuster separates a rare split (no grade 4
+    among a product's patients); the intercept is not penalised.
+    """
+    beta = np.zeros(design.shape[1])
+    penalty = np.full(design.shape[1], ridge)
+    penalty[0] = 0.0
+    for _ in range(max_iter):
+        p = 1 / (1 + np.exp(-np.clip(design @ beta, -30, 30)))
+        info = design.T @ (design * (p * (1 - p))[:, None]) + np.diag(penalty)
+        try:
+            step = np.linalg.solve(info, design.T @ (y - p) - penalty * beta)
+        except np.linalg.LinAlgError as exc:
+            raise FitFailedError("logistic fit failed: singular design") from exc
+        largest = np.abs(step).max()
+        if largest > 5:
+            step *= 5 / largest
+        beta = beta + step
+        if largest < 1e-8:
+            return beta
+    raise FitFailedError("logistic fit did not converge (separation)")
+
+
+def fit_linear(y: Array, x: Array, *, groups: Array | None, n_leading: int) -> Fit:
+    """Least squares of y on x (plus intercept) with HC1 or lot-clustered standard errors.
+
+    Lot outcomes (log fold expansion, log days) are skewed and heteroscedastic: the sandwich
+    error does not assume a constant variance.
+    """
+    design = np.column_stack([np.ones(len(y)), x])
+    try:
+        xtx_inv = np.linalg.inv(design.T @ design)
+    except np.linalg.LinAlgError as exc:
+        raise FitFailedError("linear fit failed: singular design (collinear features)") from exc
+    beta = xtx_inv @ (design.T @ y)
+    resid = y - design @ beta
+    n, p = design.shape
+    if groups is None:
+        meat = (design * resid[:, None]).T @ (design * resid[:, None]) * n / max(n - p, 1)
+    else:
+        meat = cluster_meat(design * resid[:, None], groups)
+    cov = xtx_inv @ meat @ xtx_inv
+    var = np.diag(cov)
+    if groups is not None:  # as for the other fits: never below the model-based error
+        var = np.maximum(var, np.diag(xtx_inv) * float(resid @ resid) / max(n - p, 1))
+    se_all = np.sqrt(np.clip(var, 0, None))
+    se = se_all[1 : 1 + n_leading]
+    if not np.all(np.isfinite(se)) or np.any(se == 0):
+        raise FitFailedError("linear fit gave unusable standard errors (collinearity)")
+    return wald(beta[1 : 1 + n_leading], se)

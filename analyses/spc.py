@@ -6,6 +6,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from analyses.design import Array
 from analyses.guards import Skip
+from analyses.steps import Step, StepContext
 
 SPC_SCHEMA = {
     "test_code": pl.String,
@@ -144,3 +145,21 @@ def spc_signals(
                     )
                 )
     return (pl.concat(rows) if rows else pl.DataFrame(schema=SPC_SCHEMA)), skips
+
+
+def run_spc(ctx: StepContext) -> dict[str, pl.DataFrame]:
+    """Control-chart signals of every CQA per site and process version."""
+    signals, skips = spc_signals(
+        ctx.lot_frame, ctx.cqas, min_points=ctx.cfg.spc_min_points, run_id=ctx.run_id
+    )
+    ctx.skips += skips
+    return {"spc_signals": signals}
+
+
+STEP = Step(
+    name="spc_signals",
+    inputs=("lots", "catalog"),
+    outputs=("spc_signals",),
+    settings="general",
+    run=run_spc,
+)

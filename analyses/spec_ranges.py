@@ -7,6 +7,8 @@ from scipy import stats
 from analyses.clustering import bootstrap_indices
 from analyses.config import EFFICACY_OUTCOMES, AnalysisConfig
 from analyses.design import Array
+from analyses.guards import Skip
+from analyses.steps import Step, StepContext
 
 SPEC_SCHEMA = {
     "cqa": pl.String,
@@ -201,3 +203,34 @@ def spec_ranges(
                 )
             )
     return pl.DataFrame(rows, schema=SPEC_SCHEMA)
+
+
+def run_spec_ranges(ctx: StepContext) -> dict[str, pl.DataFrame]:
+    """Outcome rates inside and outside each CQA specification (binary outcomes)."""
+    if ctx.specs is None:
+        ctx.skips.append(
+            Skip(None, "spec_ranges", "no specification limits given", ctx.cohort.height, None)
+        )
+        return {"spec_ranges": pl.DataFrame(schema=SPEC_SCHEMA)}
+    present = {p.outcome.name: (p.outcome.y, p.outcome.present) for p in ctx.of_type("binary")}
+    return {
+        "spec_ranges": spec_ranges(
+            ctx.cohort,
+            ctx.specs,
+            ctx.table("findings"),
+            present,
+            groups=ctx.clusters,
+            cfg=ctx.cfg,
+            seed=ctx.seed,
+            run_id=ctx.run_id,
+        )
+    }
+
+
+STEP = Step(
+    name="spec_ranges",
+    inputs=("cohort", "specs", "findings"),
+    outputs=("spec_ranges",),
+    settings="general",
+    run=run_spec_ranges,
+)

@@ -4,7 +4,12 @@ import importlib
 import subprocess
 import sys
 
-BENCHMARKS = ("benchmarks.bench_ingest", "benchmarks.bench_analyses", "benchmarks.bench_report")
+BENCHMARKS = (
+    "benchmarks.bench_ingest",
+    "benchmarks.bench_analyses",
+    "benchmarks.bench_groups",
+    "benchmarks.bench_report",
+)
 
 for name in BENCHMARKS:
     if importlib.util.find_spec(name) is None:

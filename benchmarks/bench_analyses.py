@@ -35,6 +35,10 @@ def catalog_for(truth: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> pl.Data
         c.name: (c.feature_kind, c.dtype)
         for c in IDS + PATIENT + TREATMENT + PRODUCT + OUTCOMES + POST_INFUSION
     }
+    # Sources as the linker writes them: the lot analyses choose their candidates by source.
+    sources = {
+        c.name: c.source for c in IDS + PATIENT + TREATMENT + PRODUCT + OUTCOMES + POST_INFUSION
+    }
     params = set(tables["process_parameters"]["parameter_code"])
     cqas = set(
         tables["quality_results"].filter(pl.col("sample_stage") == "final_product")["test_code"]
@@ -49,18 +53,33 @@ def catalog_for(truth: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> pl.Data
         if kind is None:
             kind = (
                 "patient"
-                if name.startswith("sm_")
+                if name.startswith(("sm_", "bench_null_"))
                 else "process_parameter"
                 if (name.startswith("in_process_") or name in params)
                 else "cqa"
                 if name in cqas
                 else "id"
             )
-        rows.append((name, kind, "bench", dtype, None, kind not in ("outcome", "post_infusion")))
+        source = sources.get(name) or (
+            f"quality_results:starting_material:{name[3:]}"
+            if name.startswith("sm_")
+            else f"process_parameters:{name}"
+            if name in params
+            else "bench"
+        )
+        rows.append((name, kind, source, dtype, None, kind not in ("outcome", "post_infusion")))
     return pl.DataFrame(
         rows,
         orient="row",
         schema=CATALOG_SCHEMA,
+    )
+
+
+def with_null_features(truth: pl.DataFrame, k: int, *, seed: int) -> pl.DataFrame:
+    """The truth frame with k standard-normal patient columns that go with nothing."""
+    rng = np.random.default_rng(seed)
+    return truth.with_columns(
+        pl.Series(f"bench_null_{i}", rng.normal(size=truth.height)) for i in range(k)
     )
 
 
@@ -78,6 +97,10 @@ def main() -> None:
     parser.add_argument("--n-allogeneic", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--stages", action="store_true", help="also time each stage separately")
+    parser.add_argument(
+        "--extra-features", type=int, default=6,
+        help="null patient features added to the generator's (54 analysable) to reach 60",
+    )  # fmt: skip
     args = parser.parse_args()
     cfg = AnalysisConfig()
     log: list[tuple[str, float]] = []
@@ -88,13 +111,14 @@ def main() -> None:
         ),
         log,
     )
-    catalog = catalog_for(cohort.truth, cohort.tables)
+    truth = with_null_features(cohort.truth, args.extra_features, seed=args.seed)
+    catalog = catalog_for(truth, cohort.tables)
     specs = (
         cohort.tables["quality_results"]
         .filter(pl.col("sample_stage") == "final_product")
         .select("test_code", "spec_lower", "spec_upper")
     )
-    frame = first_infusions(cohort.truth)
+    frame = first_infusions(truth)
     design = build_design(frame, catalog, cfg)
     model_cfg = cfg.scaled_for(frame.height)  # what run_all uses for the models at this size
     print(
@@ -154,7 +178,7 @@ def main() -> None:
                 log,
             )
             cq = catalog.filter(pl.col("feature_kind") == "cqa")["feature"].to_list()
-            lots = lots_from_cohort(cohort.truth, cq)
+            lots = lots_from_cohort(truth, catalog)
             timed(
                 "SPC charts",
                 lambda: spc_signals(lots, cq, min_points=cfg.spc_min_points, run_id="b"),
@@ -169,7 +193,16 @@ def main() -> None:
             )
     out = timed(
         "run_all (whole nightly step)",
-        lambda: run_all(cohort.truth, catalog, None, specs, run_id="bench", seed=1, config=cfg),
+        lambda: run_all(
+            cohort.truth,
+            catalog,
+            None,
+            specs,
+            adverse_events=cohort.tables["adverse_events"],
+            run_id="bench",
+            seed=1,
+            config=cfg,
+        ),
         log,
     )
     print("rows:", {k: v.height for k, v in out.items()})

@@ -23,6 +23,12 @@ ANALYSIS_GRAIN = {
     "feature_importance": "one row per outcome, model and feature",
     "spc_signals": "one row per lot, feature and control-chart rule broken",
     "lot_outliers": "one row per lot flagged as multivariate outlier",
+    "proportional_odds": "one row per graded toxicity outcome and adjusted term: Brant check",
+    "lot_outcomes": "one row per lot: release failure, yield and turnaround",
+    "manufacturing_findings": "one row per lot outcome, candidate term and adjustment",
+    "lot_groups": "one row per discovered group of lots and binary lot outcome",
+    "process_capability": "one row per CQA with a specification, site and process version",
+    "cost_of_poor_quality": "one row per manufacturing site and process version, plus all lots",
     "skipped": "one row per outcome and analysis that was not run, with the reason",
 }
 ANALYSIS_TABLES = tuple(ANALYSIS_GRAIN)
@@ -39,11 +45,36 @@ HAVING spec_lower IS NOT NULL OR spec_upper IS NOT NULL
 ORDER BY test_code
 """
 
+# Onset of each toxicity (for time to onset); an absent table reads as no records.
+ADVERSE_EVENTS_SQL = """
+SELECT subject_id, ae_term, onset_date FROM core.adverse_events WHERE onset_date IS NOT NULL
+"""
+
 
 class AnalysisConfig(dg.Config):
-    """Seed for every resampling and model in the analyses (results are reproducible by seed)."""
+    """Seed of every resampling and model (results are reproducible by seed), and the CDMO's
+    own per-lot costs for analysis.cost_of_poor_quality (0: rates only, costs left empty)."""
 
     seed: int = 20240607
+    cost_per_lot: float = 0.0
+    investigation_cost_per_failure: float = 0.0
+    remake_cost_per_lot: float = 0.0
+    cost_currency: str = "USD"
+
+
+def analysis_settings(config: AnalysisConfig):  # type: ignore[no-untyped-def]
+    """The analyses' settings with the run's per-lot costs."""
+    from analyses.config import AnalysisConfig as Settings
+    from analyses.config import ManufacturingSettings
+
+    return Settings(
+        manufacturing=ManufacturingSettings(
+            cost_per_lot=config.cost_per_lot,
+            investigation_cost_per_failure=config.investigation_cost_per_failure,
+            remake_cost_per_lot=config.remake_cost_per_lot,
+            cost_currency=config.cost_currency,
+        )
+    )
 
 
 def _specs() -> list[dg.AssetSpec]:
@@ -103,7 +134,12 @@ def analysis_tables(
         catalog = conn.sql("SELECT * FROM linked.feature_catalog").pl()
         lots = conn.sql("SELECT * FROM linked.lot_features").pl()
         specs = conn.sql(SPECS_SQL).pl()
-    tables = run_all(data, catalog, lots, specs, run_id=context.run.run_id, seed=config.seed)
+        adverse_events = conn.sql(ADVERSE_EVENTS_SQL).pl()
+    settings = analysis_settings(config)
+    tables = run_all(
+        data, catalog, lots, specs, adverse_events=adverse_events,
+        run_id=context.run.run_id, seed=config.seed, config=settings,
+    )  # fmt: skip
     unknown = sorted(set(tables) - set(ANALYSIS_TABLES))
     if unknown:
         context.log.warning(

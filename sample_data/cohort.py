@@ -16,7 +16,7 @@ from sample_data.long_tables import build_process_parameters, build_quality_resu
 from sample_data.model import Cohort
 from sample_data.outcomes import draw_outcomes
 from sample_data.patients import draw_patients
-from sample_data.planted import planted_effects, poor_response_group
+from sample_data.planted import planted_effects, planted_lot_effects, poor_response_group
 from sample_data.timeseries import build_timeseries
 from sample_data.truth import assemble_truth
 from schemas import TABLES
@@ -29,8 +29,13 @@ def generate_cohort(
     n_allogeneic: int = 80,
     oos_share: float = 0.05,
     interval_hours: int = 24,
+    plant_poor_response_group: bool = True,
 ) -> Cohort:
-    """Draw a cohort of CAR-T patients with their manufacturing chain and outcomes (deterministic per seed)."""
+    """Draw a cohort of CAR-T patients with their manufacturing chain and outcomes (deterministic per seed).
+
+    With `plant_poor_response_group=False` the poor-response group has no effect of its own
+    (the null scenario for subgroup discovery); everything else is drawn the same.
+    """
     if n_autologous < 1 or n_allogeneic < 0:
         raise ValueError(
             "n_autologous must be >= 1 and n_allogeneic >= 0; pass e.g. n_autologous=360, n_allogeneic=80"
@@ -74,7 +79,8 @@ def generate_cohort(
         )
     )
     lot_effect = np.array([lot_shift.get(x, 0.0) for x in events["lot_id"].to_list()])
-    outcomes = draw_outcomes(rng["outcomes"], events, lot_effect).join(
+    group_shift = c.EFFECT["poor_group"] if plant_poor_response_group else 0.0
+    outcomes = draw_outcomes(rng["outcomes"], events, lot_effect, group_shift=group_shift).join(
         events.select("subject_id", "infusion_date", "product_code"), on="subject_id"
     )
     timeseries = build_timeseries(rng["timeseries"], lots_wide, interval_hours=interval_hours)
@@ -97,8 +103,9 @@ def generate_cohort(
         tables=tables,
         deliveries=split_deliveries(tables),
         truth=truth,
-        planted=planted_effects(),
-        poor_response_group=poor_response_group(),
+        planted=planted_effects(with_group=plant_poor_response_group),
+        poor_response_group=poor_response_group(planted=plant_poor_response_group),
+        planted_lot_effects=planted_lot_effects(),
         allogeneic_lot_effects=pl.DataFrame(
             {"lot_id": list(lot_shift), "response_log_odds_shift": list(lot_shift.values())},
             schema={"lot_id": pl.String, "response_log_odds_shift": pl.Float64},

@@ -59,3 +59,14 @@ EFFECT = {
 SICK_SITE_SEVERITY_SHIFT = 1.8
 # Culture duration lowers stem-memory content: tscm_pct falls by this many points per day.
 TSCM_PER_CULTURE_DAY = -2.2
+
+# Planted manufacturing effects (README "Manufacturing"): on ln(fold expansion) per SD of
+# starting-material CD3+ % and for cryopreserved starting material; on the log-odds of a lot
+# failing release per SD of the hold before cryopreservation and of the starting-material
+# viability.
+LOT_EFFECT = {
+    "ln_fold_per_sd_sm_cd3": 0.16,
+    "ln_fold_cryo_start": -0.32,
+    "fail_cryo_hold": 0.9,
+    "fail_sm_viability": -0.9,
+}

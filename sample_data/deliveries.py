@@ -34,11 +34,13 @@ CLINICAL_TABLES = ("subjects", "infusions", "responses", "adverse_events", "foll
 
 def _odd_units(t: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     """CDMO-EAST's own units: cells in millions, culture time in hours, glucose in mg/dL."""
+    millions = pl.col("test_code") == "total_viable_cells"
     qr = t["quality_results"].with_columns(
-        pl.when(pl.col("test_code") == "total_viable_cells")
-        .then(pl.col("result_num") / 1e6)
-        .otherwise(pl.col("result_num"))
-        .alias("result_num"),
+        # Specification limits travel in the result's unit (DATA_CONTRACT.md).
+        *[
+            pl.when(millions).then(pl.col(c) / 1e6).otherwise(pl.col(c)).alias(c)
+            for c in ("result_num", "spec_lower", "spec_upper")
+        ],
         pl.when(pl.col("test_code") == "total_viable_cells")
         .then(pl.lit("10^6 cells"))
         .otherwise(pl.col("unit"))

@@ -47,6 +47,9 @@ SPECS = {
     "endotoxin_eu_per_ml": (None, 5.0),
     "ifng_release_pg_ml": (50.0, None),
     "cd3_pct": (80.0, None),
+    # The lot must hold at least the highest dose a patient may receive (dose achieved vs
+    # target in the lot outcomes).
+    "total_viable_cells": (1.0e8, None),
 }
 METHODS = {
     "viability_pct": "automated_cell_counter",

@@ -50,40 +50,85 @@ def draw_lot_attributes(
     )
     tcm = np.clip(rng.normal(25.0, 6.0, size=n), 5.0, 50.0)
     tem = np.clip(rng.normal(25.0, 6.0, size=n), 5.0, 50.0)
-    growth = np.clip(rng.normal(0.42, 0.06, size=n), 0.2, 0.7)  # per day after activation
-    fold = np.exp(growth * (culture - 1.5))
+    growth_noise = rng.normal(0.42, 0.06, size=n)  # per day after activation
     ratio = np.exp(np.log(1.2) + rng.normal(0.0, 0.5, size=n))
-    oos = rng.random(n) < oos_share
-    viability = np.where(
-        oos, rng.uniform(61.0, 79.0, size=n), np.clip(rng.normal(91.0, 3.5, size=n), 80.5, 99.0)
-    )
+    oos_draw = rng.random(n)
+    viability_oos = rng.uniform(61.0, 79.0, size=n)
+    viability_ok = np.clip(rng.normal(91.0, 3.5, size=n), 80.5, 99.0)
     car = np.clip(rng.normal(45.0, 12.0, size=n), 12.0, 85.0)
     nan = np.full(n, np.nan)
-    return {
+    # Drawn in the order of earlier versions so that every other value stays as it was.
+    moi = np.round(np.clip(rng.normal(3.0, 1.0, size=n), 1.0, 8.0), 1)
+    il2 = np.round(np.clip(rng.normal(100.0, 25.0, size=n), 40.0, 250.0), 0)
+    seeding = np.round(rng.uniform(0.4e6, 1.0e6, size=n), -3)
+    cryo_hold = np.round(np.clip(rng.normal(30.0, 10.0, size=n), 12.0, 96.0), 1)
+    il7 = np.where(west, np.round(rng.uniform(5.0, 15.0, size=n), 1), np.nan)
+    starting_state = np.where(rng.random(n) < 0.8, "fresh", "cryopreserved")
+    rest = _draw_quality(rng, n, west=west, car=car)
+    # Planted manufacturing effects (README): T cells in the apheresis and fresh starting
+    # material expand faster; a long hold before cryopreservation and a poor starting
+    # viability make a lot fail its release specification.
+    e = c.LOT_EFFECT
+    # Standardised with the population's own centre and spread (as drawn above), not each
+    # batch's: an allogeneic batch must not get a site effect from its own mean.
+    z_cd3 = (rest["sm_cd3_pct"] - 40.0) / 12.0
+    cryo_start = (starting_state == "cryopreserved").astype(float)
+    # On the log scale, so that ln(fold) is linear in what was planted.
+    growth = np.clip(growth_noise, 0.2, 0.7)
+    ln_fold = growth * (culture - 1.5) + e["ln_fold_per_sd_sm_cd3"] * z_cd3
+    ln_fold += e["ln_fold_cryo_start"] * cryo_start
+    fold = np.exp(ln_fold)
+    growth = ln_fold / (culture - 1.5)  # the in-process series grow at the lot's own rate
+    lp_fail = (
+        e["fail_cryo_hold"] * (cryo_hold - 30.0) / 10.0
+        + e["fail_sm_viability"] * (rest["sm_viability_pct"] - 97.0) / 1.5
+    )
+    oos = oos_draw < _calibrated(lp_fail, oos_share)
+    viability = np.where(oos, viability_oos, viability_ok)
+    attrs = {
         "culture_duration_days": culture,
-        "transduction_moi": np.round(np.clip(rng.normal(3.0, 1.0, size=n), 1.0, 8.0), 1),
-        "il2_iu_per_ml": np.round(np.clip(rng.normal(100.0, 25.0, size=n), 40.0, 250.0), 0),
-        "seeding_density_cells_per_ml": np.round(rng.uniform(0.4e6, 1.0e6, size=n), -3),
+        "transduction_moi": moi,
+        "il2_iu_per_ml": il2,
+        "seeding_density_cells_per_ml": seeding,
         "fold_expansion": np.round(fold, 1),
         "population_doublings": np.round(np.log2(fold), 2),
-        "cryo_hold_hours": np.round(np.clip(rng.normal(30.0, 10.0, size=n), 12.0, 96.0), 1),
+        "cryo_hold_hours": cryo_hold,
         "shipping_temperature_excursion_min": nan.copy(),  # set per patient from the route
         # IL-7 supplementation is CDMO-WEST's own code, absent from the vocabulary.
-        "il7_ng_per_ml": np.where(west, np.round(rng.uniform(5.0, 15.0, size=n), 1), np.nan),
+        "il7_ng_per_ml": il7,
         "activation_reagent": np.where(west, "transact", "cd3_cd28_beads"),
         "bioreactor_type": np.where(west, "wave", "g_rex"),
-        "fresh_vs_cryo_starting_material": np.where(rng.random(n) < 0.8, "fresh", "cryopreserved"),
+        "fresh_vs_cryo_starting_material": starting_state,
         "viability_pct": np.round(viability, 1),
         "car_positive_pct": np.round(car, 1),
-        "vcn_copies_per_cell": np.round(
-            np.clip(np.exp(np.log(1.8) + rng.normal(0.0, 0.35, size=n)), 0.3, 4.9), 2
-        ),
+        "vcn_copies_per_cell": rest.pop("vcn_copies_per_cell"),
         "cd4_cd8_ratio": np.round(ratio, 2),
         "cd8_pct": np.round(100.0 / (1.0 + ratio), 1),
         "tscm_pct": np.round(tscm, 1),
         "tcm_pct": np.round(tcm, 1),
         "tem_pct": np.round(tem, 1),
         "teff_pct": np.round(np.clip(100.0 - tscm - tcm - tem, 2.0, 80.0), 1),
+    }
+    return attrs | rest | {"growth_rate_per_day": growth, "is_out_of_spec": oos}
+
+
+def _calibrated(lp: np.ndarray, share: float) -> np.ndarray:
+    """Probabilities expit(lp + k) with k chosen so that their mean is `share`."""
+    lo, hi = -30.0, 30.0
+    for _ in range(80):
+        k = (lo + hi) / 2
+        lo, hi = (k, hi) if (1 / (1 + np.exp(-(lp + k)))).mean() < share else (lo, k)
+    return 1 / (1 + np.exp(-(lp + (lo + hi) / 2)))
+
+
+def _draw_quality(
+    rng: np.random.Generator, n: int, *, west: np.ndarray, car: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Final-product CQAs after viability, and the starting-material results."""
+    return {
+        "vcn_copies_per_cell": np.round(
+            np.clip(np.exp(np.log(1.8) + rng.normal(0.0, 0.35, size=n)), 0.3, 4.9), 2
+        ),
         "exhaustion_pd1_lag3_pct": np.round(np.exp(np.log(8.0) + rng.normal(0.0, 0.45, size=n)), 1),
         "ifng_release_pg_ml": np.round(
             np.exp(np.log(800.0) + 0.01 * (car - 45.0) + rng.normal(0.0, 0.4, size=n)), 0
@@ -101,8 +146,6 @@ def draw_lot_attributes(
         "sm_viability_pct": np.round(np.clip(rng.normal(97.0, 1.5, size=n), 88.0, 99.9), 1),
         "sm_cd3_pct": np.round(np.clip(rng.normal(40.0, 12.0, size=n), 5.0, 85.0), 1),
         "sm_alc_cells_per_ul": np.round(np.exp(np.log(700.0) + rng.normal(0.0, 0.5, size=n)), 0),
-        "growth_rate_per_day": growth,
-        "is_out_of_spec": oos,
     }
 
 

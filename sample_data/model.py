@@ -48,3 +48,5 @@ class Cohort:
     planted: list[PlantedEffect]
     poor_response_group: dict[str, object]
     allogeneic_lot_effects: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # Effects on the lot outcomes (release_failure, fold_expansion), per lot not per patient.
+    planted_lot_effects: list[PlantedEffect] = field(default_factory=list)

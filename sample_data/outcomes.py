@@ -33,12 +33,17 @@ def in_poor_response_group(frame: pl.DataFrame) -> np.ndarray:
 
 
 def draw_outcomes(
-    rng: np.random.Generator, frame: pl.DataFrame, lot_effect: np.ndarray
+    rng: np.random.Generator,
+    frame: pl.DataFrame,
+    lot_effect: np.ndarray,
+    *,
+    group_shift: float = c.EFFECT["poor_group"],
 ) -> pl.DataFrame:
     """Draw best response, worst CRS/ICANS grade and event times for each infusion event.
 
     `frame` has one row per patient with baseline, primary-lot CQAs, dose, product and
-    vein_to_vein_days (null for allogeneic); `lot_effect` is the shared allogeneic lot shift.
+    vein_to_vein_days (null for allogeneic); `lot_effect` is the shared allogeneic lot shift;
+    `group_shift` the response log-odds shift of the poor-response group (0: no group).
     """
     e = c.EFFECT
     z_tumor = _z(np.log(frame["tumor_burden_spd_mm2"].to_numpy()))
@@ -52,7 +57,7 @@ def draw_outcomes(
         + e["log_ldh"] * z_ldh
         + e["ecog"] * _z(frame["ecog"].to_numpy().astype(float))
         + e["dose_per_kg"] * z_dose
-        + e["poor_group"] * in_poor_response_group(frame)
+        + group_shift * in_poor_response_group(frame)
         + lot_effect
     )
     lp_crs = (

@@ -11,7 +11,7 @@ _SURVIVAL = ("pfs", "os")
 _CULTURE_TOTAL = round(c.EFFECT["tscm_pct"] * c.TSCM_PER_CULTURE_DAY * 1.9 / 8.2, 2)
 
 
-def planted_effects() -> list[PlantedEffect]:
+def planted_effects(*, with_group: bool = True) -> list[PlantedEffect]:
     """Every feature-outcome relation the generator plants, plus the nulls and the decoy."""
     e = c.EFFECT
     out: list[PlantedEffect] = []
@@ -60,16 +60,25 @@ def planted_effects() -> list[PlantedEffect]:
                 "dose_per_kg", o, "direct", e["dose_per_kg"], "log-OR per SD of dose_per_kg"
             )
         )
-        add(
-            PlantedEffect(
-                "ecog>=2 & extranodal_sites>=2",
-                o,
-                "group",
-                e["poor_group"],
-                "log-odds shift for members of the poor-response group (on top of the ecog term)",
+        if with_group:
+            add(
+                PlantedEffect(
+                    "ecog>=2 & extranodal_sites>=2",
+                    o,
+                    "group",
+                    e["poor_group"],
+                    "log-odds shift for members of the poor-response group (on top of the ecog term)",
+                )
             )
-        )
-    for o, key in (("crs_grade3plus", "crs"), ("icans_grade3plus", "icans")):
+    # Grades come from one latent logistic variable cut at four points (proportional odds),
+    # so each toxicity effect is the same log odds ratio at every cut: on grade >= 3 and on
+    # the graded outcome.
+    for o, key in (
+        ("crs_grade3plus", "crs"),
+        ("icans_grade3plus", "icans"),
+        ("crs_grade", "crs"),
+        ("icans_grade", "icans"),
+    ):
         add(
             PlantedEffect(
                 "tumor_burden_spd_mm2",
@@ -94,20 +103,10 @@ def planted_effects() -> list[PlantedEffect]:
                 reference=c.PRODUCT_41BB,
             )
         )
-    add(
-        PlantedEffect(
-            "dose_per_kg",
-            "crs_grade3plus",
-            "direct",
-            e["crs_dose_per_kg"],
-            "log-OR per SD of dose_per_kg",
-        )
-    )
-    add(
-        PlantedEffect(
-            "dose_per_kg", "icans_grade3plus", "null", 0.0, "dose drives CRS but not ICANS here"
-        )
-    )
+    for o in ("crs_grade3plus", "crs_grade"):
+        add(PlantedEffect("dose_per_kg", o, "direct", e["crs_dose_per_kg"], "log-OR per SD"))
+    for o in ("icans_grade3plus", "icans_grade"):
+        add(PlantedEffect("dose_per_kg", o, "null", 0.0, "dose drives CRS but not ICANS here"))
     for o in _SURVIVAL:
         add(
             PlantedEffect(
@@ -165,14 +164,55 @@ def planted_effects() -> list[PlantedEffect]:
     return out
 
 
-def poor_response_group() -> dict[str, object]:
-    """Definition of the planted poor-response group, in the shape analysis.patient_groups uses."""
+def poor_response_group(*, planted: bool = True) -> dict[str, object]:
+    """Definition of the planted poor-response group, in the shape analysis.patient_groups uses.
+
+    In the null scenario (`planted=False`) the same patients exist but have no shift.
+    """
     return {
+        "planted": planted,
         "outcomes": list(_RESPONSE),
         "conditions": [
             {"column": "ecog", "op": ">=", "value": 2},
             {"column": "extranodal_sites", "op": ">=", "value": 2},
         ],
         "rule": "ecog >= 2 and extranodal_sites >= 2",
-        "log_odds_shift": c.EFFECT["poor_group"],
+        "log_odds_shift": c.EFFECT["poor_group"] if planted else 0.0,
     }
+
+
+# Lot outcomes of analyses.lot_outcomes: a lot fails release (OOS or rejected); fold expansion.
+_NULL_LOT_PARAMETERS = (
+    "transduction_moi",
+    "il2_iu_per_ml",
+    "seeding_density_cells_per_ml",
+    "shipping_temperature_excursion_min",
+    "sm_alc_cells_per_ul",
+)
+
+
+def planted_lot_effects() -> list[PlantedEffect]:
+    """Effects on the lot outcomes, and the process parameters with none (per lot)."""
+    e = c.LOT_EFFECT
+    per_day = 0.42 * 1.9  # log fold expansion per SD of culture days at the mean growth rate
+    out = [
+        PlantedEffect("cryo_hold_hours", "release_failure", "direct", e["fail_cryo_hold"],
+                      "log-OR per SD of an out-of-specification release (rejected lots add noise)"),
+        PlantedEffect("sm_viability_pct", "release_failure", "direct", e["fail_sm_viability"],
+                      "log-OR per SD of an out-of-specification release (rejected lots add noise)"),
+        PlantedEffect("culture_duration_days", "fold_expansion", "direct", round(per_day, 2),
+                      "log fold expansion per SD: cells grow for more days"),
+        PlantedEffect("sm_cd3_pct", "fold_expansion", "direct", e["ln_fold_per_sd_sm_cd3"],
+                      "log fold expansion per SD of starting-material CD3+"),
+        PlantedEffect("fresh_vs_cryo_starting_material=cryopreserved", "fold_expansion",
+                      "direct", e["ln_fold_cryo_start"],
+                      "log fold expansion, cryopreserved vs fresh starting material",
+                      reference="fresh"),
+    ]  # fmt: skip
+    for outcome, extra in (
+        ("release_failure", ("culture_duration_days", "sm_cd3_pct")),
+        ("fold_expansion", ("cryo_hold_hours", "sm_viability_pct")),
+    ):
+        for f in _NULL_LOT_PARAMETERS + extra:
+            out.append(PlantedEffect(f, outcome, "null", 0.0, "no effect on this lot outcome"))
+    return out

@@ -24,5 +24,11 @@ ANALYSIS_TABLES: tuple[str, ...] = (
     "feature_importance",
     "spc_signals",
     "lot_outliers",
+    "proportional_odds",
+    "lot_outcomes",
+    "manufacturing_findings",
+    "lot_groups",
+    "process_capability",
+    "cost_of_poor_quality",
     "skipped",
 )

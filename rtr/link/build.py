@@ -90,7 +90,11 @@ def build_linked_tables(
             ),
             "lot_features": _write(
                 conn, "lot_features",
-                lot_features_sql(cqa=[c.column for c in pivots["cqa"][1]], in_process=in_process),
+                lot_features_sql(
+                    cqa=[c.column for c in pivots["cqa"][1]], in_process=in_process,
+                    process=[c.column for c in pivots["pp"][1] + pivots["ip"][1]],
+                    sm=[c.column for c in pivots["sm"][1]],
+                ),
             ),
         }  # fmt: skip
         _apply_link_rules(conn)

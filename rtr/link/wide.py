@@ -138,12 +138,23 @@ def infusion_product_outcome_sql(
     )
 
 
-def lot_features_sql(*, cqa: list[str], in_process: list[str]) -> str:
-    """Return the SELECT of linked.lot_features (one row per lot record)."""
-    measured = "".join(f", m.{quote_ident(c)}" for c in cqa + in_process)
+def lot_features_sql(
+    *, cqa: list[str], in_process: list[str], process: list[str], sm: list[str]
+) -> str:
+    """Return the SELECT of linked.lot_features (one row per lot record).
+
+    Besides the CQAs and in-process features, each lot carries its process parameters and
+    starting-material results and the dates of its chain (collection, first infusion): the
+    manufacturing outcomes (release failure, yield, turnaround) are analysed per lot,
+    including lots never infused.
+    """
+    measured = "".join(f", m.{quote_ident(c)}" for c in cqa + in_process + process + sm)
     return (
         "SELECT p.lot_id, p.product_code, p.modality, p.manufacturing_site_id, p.process_version,"
         " p.start_date, p.harvest_date, p.release_date, p.disposition,"
-        " m.is_out_of_spec" + measured + " FROM lk_lot_wide AS p"
+        " m.is_out_of_spec" + measured + ", p.collection_id, p.collection_date, p.doses_produced,"
+        " (SELECT min(i.infusion_date) FROM lk_infusion_lots AS i WHERE i.lot_id = p.lot_id)"
+        " AS first_infusion_date"
+        " FROM lk_lot_wide AS p"
         " LEFT JOIN lk_lot_measures AS m USING (lot_id) ORDER BY p.lot_id"
     )

@@ -10,6 +10,7 @@ from rtr.report.downloads import write_downloads
 from rtr.report.pages_findings import write_findings_page
 from rtr.report.pages_index import write_index
 from rtr.report.pages_lots import write_lot_pages
+from rtr.report.pages_manufacturing import write_manufacturing_page
 from rtr.report.pages_patients import write_patient_pages
 from rtr.report.pages_quality import write_quality_page
 from rtr.report.render import PageWriter
@@ -65,6 +66,7 @@ def build_site(
             ("patients", write_patient_pages),
             ("lots", write_lot_pages),
             ("findings", write_findings_page),
+            ("manufacturing", write_manufacturing_page),
             ("data_quality", write_quality_page),
             ("downloads", write_downloads),
         ):

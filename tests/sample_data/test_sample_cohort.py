@@ -111,9 +111,49 @@ def test_every_planted_effect_is_documented_in_the_readme_and_names_a_truth_colu
         assert f"`{p.feature}`" in readme, p.feature
         base = re.match(r"[a-z0-9_]+", p.feature).group()
         assert base in cohort.truth.columns, p.feature
-        assert p.outcome in {"cr", "orr", "crs_grade3plus", "icans_grade3plus", "pfs", "os"}
+        assert p.outcome in {
+            "cr", "orr", "crs_grade3plus", "icans_grade3plus", "crs_grade", "icans_grade",
+            "pfs", "os",
+        }  # fmt: skip
     for cond in cohort.poor_response_group["conditions"]:
         assert cond["column"] in cohort.truth.columns
+    # Lot outcomes: planted on process parameters and starting material, with nulls.
+    kinds = {(p.outcome, p.kind) for p in cohort.planted_lot_effects}
+    assert kinds == {
+        ("release_failure", "direct"), ("release_failure", "null"),
+        ("fold_expansion", "direct"), ("fold_expansion", "null"),
+    }  # fmt: skip
+    for p in cohort.planted_lot_effects:
+        assert f"`{p.feature}`" in readme, p.feature
+        assert re.match(r"[a-z0-9_]+", p.feature).group() in cohort.truth.columns
+
+
+def test_the_null_scenario_draws_the_same_patients_without_the_group_effect():
+    null = generate_cohort(
+        seed=7, n_autologous=120, n_allogeneic=20, plant_poor_response_group=False
+    )
+    same = generate_cohort(seed=7, n_autologous=120, n_allogeneic=20)
+    assert null.tables["subjects"].equals(same.tables["subjects"])
+    assert not any(p.kind == "group" for p in null.planted)
+    assert null.poor_response_group["log_odds_shift"] == 0.0
+    members = (same.truth["ecog"] >= 2) & (same.truth["extranodal_sites"] >= 2)
+    shift = (
+        same.truth.filter(members)["true_p_cr"].mean()
+        - null.truth.filter(members)["true_p_cr"].mean()
+    )
+    assert shift < -0.1
+
+
+def test_planted_lot_effects_move_release_failure_and_fold_expansion():
+    c = generate_cohort(seed=3, n_autologous=1500, n_allogeneic=0)
+    lots = c.truth.unique("lot_id")
+    long_hold = lots["cryo_hold_hours"] > lots["cryo_hold_hours"].median()
+    oos = lots["is_out_of_spec"]
+    assert oos.filter(long_hold).mean() > 1.5 * oos.filter(~long_hold).mean()
+    cryo = lots["fresh_vs_cryo_starting_material"] == "cryopreserved"
+    assert (
+        lots["fold_expansion"].filter(cryo).median() < lots["fold_expansion"].filter(~cryo).median()
+    )
 
 
 @pytest.mark.parametrize("seed", [7])
