@@ -35,6 +35,11 @@ def _cached_sha256(path: Path, st: os.stat_result) -> str:
     return _file_sha256(str(path), st.st_size, st.st_mtime_ns)
 
 
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256, read again only when its size or modification time changed."""
+    return _cached_sha256(path, path.stat())
+
+
 def delivery_files(delivery: Delivery) -> list[Path]:
     """Every file that decides what a load does: the data files and the manifest."""
     manifest = delivery.path / MANIFEST

@@ -1,4 +1,8 @@
-"""The landing-zone sensor: one ingest run per new or changed delivery, keyed by content hash."""
+"""The landing-zone sensor: one ingest run per new or changed delivery, keyed by content hash.
+
+A delivery whose files audit.loads already records (loaded by `rtr ingest` or `rtr run`) gets no
+run: the warehouse, not only the cursor, says what has been loaded.
+"""
 
 import json
 
@@ -7,6 +11,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import Unresolved
 
 from pipelines.healing import heal_dead_runs
 from pipelines.landing import landed_deliveries, still_arriving
+from pipelines.loaded import WarehouseBusy, judged_deliveries
 from pipelines.resources import WarehouseResource
 from rtr.ingest.stability import DEFAULT_SETTLE_SECONDS
 
@@ -51,20 +56,35 @@ def build_landing_sensor(
             for line in heal_dead_runs(context.instance):
                 context.log.warning(line)
         seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-        requests, waiting = [], []
+        waiting, candidates = [], []
         for d in landed_deliveries(rtr_warehouse.landing_dir):
             if seen.get(d.name) == d.content_hash:
                 continue
             if still_arriving(d, settle_seconds=settle_seconds):
                 waiting.append(d.name)  # not in the cursor: looked at again next tick
                 continue
-            requests.append(run_request_for(d.name, d.delivery_id, str(d.path), d.content_hash))
+            candidates.append(d)
+        try:
+            loaded = judged_deliveries(rtr_warehouse.warehouse_file, candidates)
+        except WarehouseBusy:
+            # Undecided until the running load has finished: asking again next tick is safe.
+            cursor = json.dumps(seen, sort_keys=True)
+            return dg.SensorResult(skip_reason="the warehouse is being written", cursor=cursor)
+        requests = []
+        for d in candidates:
+            # One loaded already (by `rtr ingest`, `rtr run`) enters the cursor without a run.
+            if d.name not in loaded:
+                requests.append(run_request_for(d.name, d.delivery_id, str(d.path), d.content_hash))
             seen[d.name] = d.content_hash
+        cursor = json.dumps(seen, sort_keys=True)
         if not requests:
-            reason = (
-                f"still arriving: {', '.join(waiting)}" if waiting else "no new or changed delivery"
-            )
-            return dg.SensorResult(skip_reason=reason, cursor=json.dumps(seen, sort_keys=True))
-        return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
+            if waiting:
+                reason = f"still arriving: {', '.join(waiting)}"
+            elif loaded:
+                reason = f"already loaded: {', '.join(sorted(loaded))}"
+            else:
+                reason = "no new or changed delivery"
+            return dg.SensorResult(skip_reason=reason, cursor=cursor)
+        return dg.SensorResult(run_requests=requests, cursor=cursor)
 
     return landing_sensor

@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipelines.definitions import build_definitions
 from pipelines.run import run_everything
 from rtr.cli import main
 from rtr.config import Settings
@@ -33,6 +34,10 @@ def test_run_everything_materialises_every_layer_and_records_the_run(
     assert run_ids in ([], [(summary.run_id,)])
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         assert instance.get_run_by_id(summary.run_id).status == dg.DagsterRunStatus.SUCCESS
+    # The landing sensor's first tick afterwards (a fresh `rtr ui`) loads nothing again.
+    defs = build_definitions(settings, settle_seconds=0)
+    context = dg.build_sensor_context(definitions=defs, resources=defs.resources)
+    assert defs.resolve_sensor_def("landing_sensor")(context).run_requests == []
 
 
 def test_rtr_run_refuses_a_missing_landing_folder(tmp_path: Path, capsys):
