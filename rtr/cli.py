@@ -119,9 +119,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    import os
-
     from pipelines.ui import ensure_folders, ui_command, ui_environment
+    from rtr.supervise import run_supervised
 
     settings = _settings(args)
     ensure_folders(settings)
@@ -130,9 +129,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
     print(
         f"rtr ui: http://{args.host}:{args.port} (DAGSTER_HOME={env['DAGSTER_HOME']})", flush=True
     )
-    # exec, not a child: Ctrl-C and SIGTERM then reach `dagster dev` itself and stop it cleanly.
-    os.execve(argv[0], argv, env)
-    return 0  # not reached
+    # A supervised child, not exec: SIGTERM then stops `dagster dev` and every process it started.
+    return run_supervised(argv, env, name="rtr ui")
 
 
 def build_parser() -> argparse.ArgumentParser:
