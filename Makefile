@@ -4,7 +4,7 @@ UV := .uv/bin/uv
 VENV := .venv
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast browser lint typecheck ui bench clean
+.PHONY: setup demo test test-fast browser postgres lint typecheck ui bench clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -22,10 +22,17 @@ browser:
 		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
 		echo "chromium could not be installed: browser tests will be skipped"; }
 
+# PostgreSQL server binaries from Debian for the production-deployment test, which runs a
+# throw-away cluster of its own (tests/deployment).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || \
+		echo "postgresql could not be installed: the deployment test will be skipped"; }
+
 demo: setup
 	$(VENV)/bin/rtr demo
 
-test: setup browser
+test: setup browser postgres
 	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
 test-fast: setup
