@@ -9,6 +9,7 @@ BENCHMARKS = (
     "benchmarks.bench_analyses",
     "benchmarks.bench_groups",
     "benchmarks.bench_report",
+    "benchmarks.bench_scaling",
 )
 
 for name in BENCHMARKS:
