@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipelines.landing import LandedDelivery, file_sha256
 from rtr import warehouse
+from rtr.locks import LockTimeout
 from schemas import rules
 
 # A sensor tick is short-lived: if a run holds the warehouse longer than this, look next tick.
@@ -59,7 +60,7 @@ def judged_deliveries(warehouse_file: Path, deliveries: Iterable[LandedDelivery]
     try:
         with warehouse.reading(warehouse_file, wait_seconds=READ_WAIT_SECONDS) as conn:
             rows = conn.execute(JUDGEMENTS_SQL, [rules.MANIFEST_HASH_MISMATCH, ids]).fetchall()
-    except TimeoutError as busy:
+    except LockTimeout as busy:
         raise WarehouseBusy(str(busy)) from None
     judgements = {(str(i), str(s), bool(m)) for i, s, m in rows}
     return {d.name for d in deliveries if is_judged(d, judgements)}

@@ -120,7 +120,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     from pipelines.ui import ensure_folders, ui_command, ui_environment
-    from rtr.supervise import run_supervised
+    from rtr.process_group import run_supervised
 
     settings = _settings(args)
     ensure_folders(settings)

@@ -159,7 +159,7 @@ def test_rtr_ui_serves_the_assets_reloads_nothing_and_stops_with_every_process_o
 
 SUPERVISOR = """
 import sys
-from rtr.supervise import run_supervised
+from rtr.process_group import run_supervised
 child = ["bash", "-c", "trap '' INT TERM; sleep 300 & sleep 300 & wait"]
 sys.exit(run_supervised(child, {"PATH": "/usr/bin:/bin"}, name="test", grace_seconds=1))
 """
