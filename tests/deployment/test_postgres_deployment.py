@@ -160,10 +160,13 @@ def test_graph_materialises_through_the_postgres_instance_queue_and_daemon(
                         start_new_session=True, preexec_fn=_default_sigint,
                     )
                 )  # fmt: skip
-        # Delivered while the services start: the landing sensor's first tick finds them still
-        # arriving (settle time), and later ones find them loaded by the run submitted below.
+        # Delivered while the services start; should the landing sensor tick before the run below
+        # has loaded them, its ingest runs queue behind that run's warehouse slot.
         write_delivery(settings.landing, "manufacturing", "M001", MANUFACTURING)
         write_delivery(settings.landing, "clinical", "K001", CLINICAL)
+        an_hour_ago = time.time() - 3600  # uploads finished: the loader takes them at once
+        for f in settings.landing.rglob("*.csv"):
+            os.utime(f, (an_hour_ago, an_hour_ago))
         deadline = time.monotonic() + DEADLINE_SECONDS
         errors: list[str] = []
         run_id = _wait_for(
