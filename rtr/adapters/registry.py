@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from rtr.adapters import fhir, profile, sdtm
+from rtr.adapters import adam, fhir, profile, sdtm
 from rtr.adapters.interface import Format, ReadContext, RefusedFile, Sniff, SourceTable
 from schemas.rules import UNREADABLE
 from schemas.tables import TABLES
@@ -34,7 +34,9 @@ OTHER = Format("other", "other", "a file of no known format", lambda sniff: True
 REGISTRY: tuple[Format, ...] = (
     MANIFEST,
     CANONICAL,
+    adam.XPT,
     sdtm.XPT,
+    sdtm.DATASET_JSONC,
     profile.FORMAT,
     fhir.NDJSON,
     sdtm.DATASET_NDJSON,
@@ -43,6 +45,7 @@ REGISTRY: tuple[Format, ...] = (
     fhir.RESOURCE,
     sdtm.DEFINE_XML,
     sdtm.CSV,
+    adam.CSV,
     OTHER,
 )
 BY_NAME: dict[str, Format] = {f.name: f for f in REGISTRY}
@@ -82,7 +85,27 @@ def read_standard(
             f"read_standard cannot read format {fmt!r}; canonical files go to rtr.ingest"
         )
     context = ReadContext(fmt=fmt, siblings=tuple(siblings), profile=profile)
-    return _guarded(path, lambda: reader(path, context))
+    return _guarded(path, lambda: _one_per_table(reader(path, context)))
+
+
+def _one_per_table(tables: list[SourceTable]) -> list[SourceTable]:
+    """One SourceTable per contract table (and one for consumed rows) of a file.
+
+    A file of several datasets (Dataset-JSON 1.0, a SUPPQUAL of several parents) maps each on
+    its own; ingestion counts a file's lines per table, so each table must come once.
+    """
+    by_table: dict[str | None, list[SourceTable]] = {}
+    for t in tables:
+        by_table.setdefault(t.table, []).append(t)
+    out = []
+    for table, parts in by_table.items():
+        if len(parts) == 1:
+            out.append(parts[0])
+            continue
+        frame = pl.concat([p.frame for p in parts], how="diagonal_relaxed")
+        notes = tuple(dict.fromkeys(n for p in parts for n in p.notes))
+        out.append(SourceTable(table, frame, parts[0].source_file, parts[0].encoding, notes))
+    return out
 
 
 def _guarded(path: Path, read: Callable[[], list[SourceTable]]) -> list[SourceTable]:

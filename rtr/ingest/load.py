@@ -193,7 +193,7 @@ def _load_units(
             "loaded_at": loaded_at,
             "extracted_at": extracted_at,
             "outcome": outcome,
-            "notes": shown_keeping_lines("; ".join(notes).replace(path.name, shown(path.name)))
+            "notes": shown_keeping_lines("; ".join(dict.fromkeys(notes)).replace(path.name, shown(path.name)))
             or None,
         },
     )
