@@ -32,13 +32,16 @@ CANONICAL = Format("canonical", "contract", "a contract table", _is_canonical)
 OTHER = Format("other", "other", "a file of no known format", lambda sniff: True)
 
 REGISTRY: tuple[Format, ...] = (
+    fhir.BULK_MANIFEST,
     MANIFEST,
     CANONICAL,
+    fhir.SITE_MAP,
     adam.XPT,
     sdtm.XPT,
     sdtm.DATASET_JSONC,
     profile.FORMAT,
     fhir.NDJSON,
+    fhir.BULK_LOG,
     sdtm.DATASET_NDJSON,
     sdtm.DATASET_JSON,
     fhir.BUNDLE,
@@ -131,3 +134,28 @@ def _guarded(path: Path, read: Callable[[], list[SourceTable]]) -> list[SourceTa
             f"{path.name} holds a structure rtr cannot map ({type(exc).__name__}: {exc}); "
             "check it against the standard, and report it to the rtr team with the file",
         ) from exc
+
+
+_TABULAR = (".csv", ".parquet", ".xlsx", ".xls", ".txt", ".tsv")
+
+
+def unknown_file_reason(path: Path) -> str:
+    """Why a file of no known format was refused, and what to send, in the words of its kind."""
+    suffix = path.suffix.lower()
+    if suffix in (".json", ".ndjson", ".jsonl"):
+        return (
+            f"{path.name} is JSON but neither FHIR (no resourceType), CDISC Dataset-JSON (no "
+            "datasetJSONVersion or columns) nor a FHIR Bulk Data manifest or log; send the export "
+            "in one of those forms"
+        )
+    if suffix in _TABULAR:
+        return (
+            f"{path.name} is not named after a contract table ({', '.join(TABLES)}), is no SDTM "
+            "or ADaM dataset (STUDYID and USUBJID columns), and no source profile of the delivery "
+            "covers it; rename it (e.g. lots.csv) or add a profile.yaml that maps its layout"
+        )
+    return (
+        f"{path.name} is in no format rtr reads: tables (CSV, Parquet, Excel named after a "
+        "contract table, or read through a source profile), CDISC SDTM/ADaM (XPT, CSV, "
+        "Dataset-JSON, .dsjc) and FHIR (Bundle, NDJSON); send the data in one of those"
+    )

@@ -76,4 +76,20 @@ DATASET_JSONC = Format(
     _read,
 )
 CSV = Format("sdtm_csv", "cdisc", "an SDTM dataset as CSV", is_sdtm_csv, _read)
-DEFINE_XML = Format("define_xml", "cdisc", "CDISC Define-XML metadata", is_define_xml)
+
+
+def _note_define_xml(path: Path, context: ReadContext) -> list[SourceTable]:
+    import polars as pl
+
+    from rtr.adapters.interface import LINE
+
+    note = (
+        "Define-XML: the metadata of the delivery's datasets, which rtr reads from their own "
+        "files; nothing to load from it"
+    )
+    return [SourceTable(None, pl.DataFrame(schema={LINE: pl.Int64}), path, None, (note,))]
+
+
+DEFINE_XML = Format(
+    "define_xml", "cdisc", "CDISC Define-XML metadata", is_define_xml, _note_define_xml
+)

@@ -32,15 +32,7 @@ def read_datasets(path: Path, *, fmt: str) -> list[Domain]:
     In a file of several datasets the records are numbered on through them (each dataset's
     header counting as one line), so that every record of the file has its own locator.
     """
-    readers = {
-        "sdtm_xpt": _read_xpt,
-        "adam_xpt": _read_xpt,
-        "sdtm_csv": _read_csv,
-        "adam_csv": _read_csv,
-        "dataset_json": _read_dataset_json,
-        "dataset_ndjson": _read_dataset_ndjson,
-        "dataset_jsonc": _read_dataset_jsonc,
-    }
+    readers = _READERS
     out, offset = [], 0
     for frame, encoding, declared_name in readers[fmt](path):
         out.extend(_domains(frame, encoding, declared_name, path, offset=offset))
@@ -286,3 +278,16 @@ def _integral(frame: pl.DataFrame, columns: list[dict]) -> pl.DataFrame:
     """Dataset-JSON integers may arrive as 1.0; write them as 1 so SEQ keys match SUPP IDVARVAL."""
     ints = [str(c["name"]) for c in columns if c.get("dataType") == "integer"]
     return frame.with_columns(pl.col(ints).str.replace(r"\.0+$", "") if ints else [])
+
+
+_READERS = {
+    "sdtm_xpt": _read_xpt,
+    "adam_xpt": _read_xpt,
+    "sdtm_csv": _read_csv,
+    "adam_csv": _read_csv,
+    "dataset_json": _read_dataset_json,
+    "dataset_ndjson": _read_dataset_ndjson,
+    "dataset_jsonc": _read_dataset_jsonc,
+}
+DATASET_FORMATS = tuple(_READERS)
+"""The formats that hold CDISC datasets (Define-XML is CDISC metadata, not a dataset)."""

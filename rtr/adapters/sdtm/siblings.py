@@ -10,17 +10,17 @@ from functools import lru_cache
 from pathlib import Path
 
 from rtr.adapters.interface import RefusedFile, Sniff
-from rtr.adapters.sdtm.read import Domain, read_datasets
+from rtr.adapters.sdtm.read import DATASET_FORMATS, Domain, read_datasets
 from rtr.adapters.sniff import xpt_member_names
 
 
 def find_domain(name: str, siblings: Sequence[Path]) -> Domain | None:
     """The dataset of SDTM domain ``name`` (DM, SUPPDM...) among ``siblings``, or None."""
-    from rtr.adapters.registry import detect_format, family, readable
+    from rtr.adapters.registry import detect_format
 
     for path in siblings:
         fmt = detect_format(path)
-        if family(fmt) != "cdisc" or not readable(fmt):
+        if fmt not in DATASET_FORMATS:
             continue
         members = xpt_member_names(Sniff.of(path).head) if fmt.endswith("_xpt") else []
         # An XPORT file names its dataset in its header: no need to read a large LB to learn
