@@ -55,10 +55,15 @@ BY_NAME: dict[str, Format] = {f.name: f for f in REGISTRY}
 FORMATS: tuple[str, ...] = tuple(BY_NAME)
 
 
-def detect_format(path: Path) -> str:
-    """The name of the first registered format whose detector accepts ``path`` (cheap: name + head)."""
+def detect_format(path: Path, *, profiles: bool = True) -> str:
+    """The name of the first registered format whose detector accepts ``path`` (cheap: name + head).
+
+    ``profiles=False`` leaves the delivery's source profile out (it is not read at all).
+    """
     sniff = Sniff.of(path)
-    return next(f.name for f in REGISTRY if f.detect(sniff))
+    return next(
+        f.name for f in REGISTRY if (profiles or f is not profile.FORMAT) and f.detect(sniff)
+    )
 
 
 def family(fmt: str) -> str:

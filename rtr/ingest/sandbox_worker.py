@@ -93,11 +93,7 @@ def read_standard(
     else:
         fmt = adapters.detect_format(path)
     if not adapters.readable(fmt):
-        raise RefusedFile(
-            rules.UNKNOWN_TABLE,
-            f"{path.name} is not a contract table (expected e.g. lots.csv) nor a known standard "
-            "format (SDTM, Dataset-JSON, FHIR) nor covered by a source profile",
-        )
+        raise RefusedFile(rules.UNKNOWN_TABLE, adapters.unknown_file_reason(path))
     if path.stat().st_size == 0:
         raise RefusedFile(rules.EMPTY_FILE, f"{path.name} is empty (0 bytes)")
     if fmt in _JSON_FORMATS:
@@ -136,6 +132,7 @@ def _json_depth_ok(path: Path, limit: int) -> bool:
 
 def find_profile(delivery_dir: Path, name: str | None, limits: Limits) -> Any:
     """The delivery's source profile, checked enough that matching a file name cannot fail."""
+    from rtr.adapters import ProfileError
     from rtr.adapters import find_profile as find
 
     local = delivery_dir / "profile.yaml"
@@ -156,6 +153,8 @@ def find_profile(delivery_dir: Path, name: str | None, limits: Limits) -> Any:
             profile.matches(delivery_dir / "probe.csv")
     except (MemoryError, RecursionError, RefusedFile):
         raise
+    except ProfileError as exc:  # says itself where (file, line) and the nearest valid key
+        raise RefusedFile(rules.INVALID_PROFILE, str(exc)) from exc
     except Exception as exc:  # YAML errors, wrong keys or types: all mean a profile to correct
         source = name or "profile.yaml"
         raise RefusedFile(
