@@ -12,7 +12,7 @@ import polars as pl
 
 from rtr.adapters import adam, fhir, profile, sdtm
 from rtr.adapters.interface import Format, ReadContext, RefusedFile, Sniff, SourceTable
-from schemas.rules import UNREADABLE
+from schemas.rules import INTERNAL_ERROR, UNREADABLE
 from schemas.tables import TABLES
 
 CANONICAL_SUFFIXES = (".csv", ".parquet", ".xlsx")
@@ -138,6 +138,11 @@ def _guarded(path: Path, read: Callable[[], list[SourceTable]]) -> list[SourceTa
             UNREADABLE,
             f"{path.name} holds a structure rtr cannot map ({type(exc).__name__}: {exc}); "
             "check it against the standard, and report it to the rtr team with the file",
+        ) from exc
+    except Exception as exc:  # e.g. RecursionError on JSON nested thousands deep
+        raise RefusedFile(
+            INTERNAL_ERROR,
+            f"{path.name}: rtr failed while reading it ({type(exc).__name__}: {exc})",
         ) from exc
 
 

@@ -102,3 +102,25 @@ def test_the_summary_says_stored_only_for_rows_stored(tmp_path: Path) -> None:
     assert "3 rows accepted (2 stored)" in out
     again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300).stdout
     assert "0 rows accepted (0 stored)" in again and "unchanged" in again
+
+
+def test_a_warehouse_failure_is_a_sentence_naming_the_file_not_a_traceback(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from rtr import cli
+    from rtr.ingest import merge
+
+    write_csv(tmp_path / "landing" / "manufacturing" / "d1" / "lots.csv", [LOT])
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the warehouse went away")
+
+    monkeypatch.setattr(merge, "finish", broken)
+    monkeypatch.setenv("RTR_HOME", str(tmp_path / "home"))
+    code = cli.main(
+        ["ingest", str(tmp_path / "landing"), "--warehouse", str(tmp_path / "w.duckdb")]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "the warehouse went away while loading manufacturing/d1/lots.csv" in err
+    assert "Traceback" not in err

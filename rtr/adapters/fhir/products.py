@@ -12,17 +12,12 @@ import re
 from typing import Any
 
 from rtr.adapters.fhir.read import concept_text, first_date, ref_id
+from rtr.adapters.materials import material
 
 Row = dict[str, Any]
 
 _COI = re.compile(r"coi|chain.?of.?identity|isbt|\bdin\b", re.I)
 _LOT = re.compile(r"lot|batch", re.I)
-MATERIAL = (
-    ("leukapheresis", re.compile(r"APHERESIS|LEUKAPHERESIS|LEUCAPHERESIS")),
-    ("bone_marrow", re.compile(r"BONE MARROW")),
-    ("cord_blood", re.compile(r"CORD BLOOD")),
-    ("adipose", re.compile(r"ADIPOSE|LIPOASPIRATE")),
-)
 
 
 def _identifiers(resource: Row) -> list[Row]:
@@ -57,10 +52,6 @@ def collection_id(resource: Row) -> str | None:
     """A collection's id: an identifier that is not the COI (accession, collection number), else the id."""
     other = next((i for i in _identifiers(resource) if not _COI.search(_said(i))), None)
     return str(other["value"]) if other else resource.get("id")
-
-
-def material(text: str) -> str | None:
-    return next((m for m, rx in MATERIAL if rx.search(text)), None)
 
 
 def specimen_row(resource: Row, subject: str | None) -> tuple[str | None, Row | None, str | None]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from rtr.adapters.interface import LINE, RefusedFile, SourceTable
+from rtr.adapters.sdtm.be import map_be
 from rtr.adapters.sdtm.domains import map_ae, map_dm, merge_same_day
 from rtr.adapters.sdtm.ds import map_ds
 from rtr.adapters.sdtm.ex import map_ex
@@ -24,6 +25,7 @@ MAPPED = {
     "AE": "adverse_events",
     "RS": "responses",
     "DS": "follow_up",
+    "BE": "collections",
 }
 
 
@@ -80,6 +82,8 @@ def map_dataset(
         ]
     if name == "DS":
         return map_ds(domain, find_domain("DM", others), source=path)
+    if name == "BE":
+        return map_be(domain, supp, find_domain("DM", others), source=path)
     if name == "RS":
         return map_rs(domain, find_domain("DM", others), find_domain("EX", others), source=path)
     return [
