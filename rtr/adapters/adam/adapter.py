@@ -12,7 +12,7 @@ import polars as pl
 
 from rtr.adapters.adam.adtte import map_adtte
 from rtr.adapters.interface import LINE, SourceTable
-from rtr.adapters.sdtm.domains import map_ae, map_dm, merge_same_day
+from rtr.adapters.sdtm.domains import adverse_event_tables, map_ae, map_dm
 from rtr.adapters.sdtm.read import Domain
 from rtr.adapters.sdtm.rs import RsNames, map_rs
 from rtr.adapters.sdtm.siblings import find_domain
@@ -54,14 +54,8 @@ def map_adam(domain: Domain, *, source: Path, others: Sequence[Path]) -> list[So
     if kind == "ADTTE":
         return map_adtte(domain, source=source)
     if kind == "ADAE":
-        kept, merged = merge_same_day(map_ae(_as_ae(domain), None))
-        note = f"ADAE: {merged.height} same-day AEs of one category merged into the worst-grade one"
-        return [
-            SourceTable(
-                "adverse_events", kept, source, domain.encoding, ("ADAE -> adverse_events", note)
-            ),
-            SourceTable(None, merged, source, domain.encoding, (note,)),
-        ]
+        frame = map_ae(_as_ae(domain), None)
+        return adverse_event_tables(frame, dataset="ADAE", source=source, encoding=domain.encoding)
     if kind == "ADRS":
         return _map_adrs(domain, source=source, others=others)
     empty = pl.DataFrame(schema={LINE: pl.Int64})

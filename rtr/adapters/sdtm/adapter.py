@@ -10,7 +10,7 @@ import polars as pl
 
 from rtr.adapters.interface import LINE, RefusedFile, SourceTable
 from rtr.adapters.sdtm.be import map_be
-from rtr.adapters.sdtm.domains import map_ae, map_dm, merge_same_day
+from rtr.adapters.sdtm.domains import adverse_event_tables, map_ae, map_dm
 from rtr.adapters.sdtm.ds import map_ds
 from rtr.adapters.sdtm.ex import map_ex
 from rtr.adapters.sdtm.read import Domain, read_datasets
@@ -72,14 +72,8 @@ def map_dataset(
             SourceTable(None, other, path, domain.encoding, tuple(notes)),
         ]
     if name == "AE":
-        kept, merged = merge_same_day(map_ae(domain, supp))
-        note = f"AE: {merged.height} same-day AEs of one category merged into the worst-grade one"
-        return [
-            SourceTable(
-                "adverse_events", kept, path, domain.encoding, ("AE -> adverse_events", note)
-            ),
-            SourceTable(None, merged, path, domain.encoding, (note,)),
-        ]
+        frame = map_ae(domain, supp)
+        return adverse_event_tables(frame, dataset="AE", source=path, encoding=domain.encoding)
     if name == "DS":
         return map_ds(domain, find_domain("DM", others), source=path)
     if name == "BE":

@@ -13,14 +13,13 @@ from pathlib import Path
 
 import polars as pl
 
-from rtr.adapters.common import ensure, finish, join_notes, reject_when
+from rtr.adapters.common import ensure, join_notes, mapped_and_consumed, reject_when
 from rtr.adapters.dates import iso_date
-from rtr.adapters.interface import IMPUTED, LINE, REJECT_COLUMNS, SourceTable
+from rtr.adapters.interface import IMPUTED, SourceTable
 from rtr.adapters.materials import MATERIAL
 from rtr.adapters.sdtm.read import Domain
 from rtr.adapters.sdtm.supp import pivot_onto
 from schemas.rules import AMBIGUOUS_DATE
-from schemas.tables import TABLES
 
 _COLLECTION = r"(?i)COLLECT"
 
@@ -83,13 +82,6 @@ def map_be(
             "BE: events after collection (processing of the material), not stored: "
             + ", ".join(f"{c} ({n})" for c, n in counts.iter_rows())
         )
-    return [
-        SourceTable(
-            "collections",
-            finish(collected, TABLES["collections"].column_names),
-            source,
-            be.encoding,
-            tuple(notes),
-        ),
-        SourceTable(None, other.select(LINE, *REJECT_COLUMNS), source, be.encoding, tuple(notes)),
-    ]
+    return mapped_and_consumed(
+        "collections", collected, other, source=source, encoding=be.encoding, notes=tuple(notes)
+    )
