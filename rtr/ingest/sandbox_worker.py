@@ -132,8 +132,11 @@ def _json_depth_ok(path: Path, limit: int) -> bool:
 
 def find_profile(delivery_dir: Path, name: str | None, limits: Limits) -> Any:
     """The delivery's source profile, checked enough that matching a file name cannot fail."""
+    import yaml
+
     from rtr.adapters import ProfileError
     from rtr.adapters import find_profile as find
+    from rtr.adapters.profile.spec import yaml_error
 
     local = delivery_dir / "profile.yaml"
     try:
@@ -155,6 +158,8 @@ def find_profile(delivery_dir: Path, name: str | None, limits: Limits) -> Any:
         raise
     except ProfileError as exc:  # says itself where (file, line) and the nearest valid key
         raise RefusedFile(rules.INVALID_PROFILE, str(exc)) from exc
+    except yaml.YAMLError as exc:  # met by the expansion check before the profile is read
+        raise RefusedFile(rules.INVALID_PROFILE, str(yaml_error(local, exc))) from exc
     except Exception as exc:  # YAML errors, wrong keys or types: all mean a profile to correct
         source = name or "profile.yaml"
         raise RefusedFile(

@@ -113,7 +113,17 @@ def test_rtr_ingest_of_a_mixed_landing_root_loads_every_other_file_without_a_tra
     warehouse = tmp_path / "wh.duckdb"
     env = os.environ | {"RTR_HOME": str(tmp_path / "home")}
     done = subprocess.run(
-        [sys.executable, "-m", "rtr.cli", "ingest", str(landing), "--warehouse", str(warehouse)],
+        [
+            sys.executable,
+            "-m",
+            "rtr.cli",
+            "ingest",
+            str(landing),
+            "--warehouse",
+            str(warehouse),
+            "--settle-seconds",
+            "0",
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -147,6 +157,8 @@ def test_rtr_ingest_of_a_mixed_landing_root_loads_every_other_file_without_a_tra
             str(landing),
             "--warehouse",
             str(warehouse),
+            "--settle-seconds",
+            "0",
             "--strict",
         ],
         capture_output=True,

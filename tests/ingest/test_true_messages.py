@@ -89,6 +89,8 @@ def test_the_summary_says_stored_only_for_rows_stored(tmp_path: Path) -> None:
         str(tmp_path / "landing"),
         "--warehouse",
         str(tmp_path / "w.duckdb"),
+        "--settle-seconds",
+        "0",
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300).stdout
     lines = {
@@ -118,7 +120,14 @@ def test_a_warehouse_failure_is_a_sentence_naming_the_file_not_a_traceback(
     monkeypatch.setattr(merge, "finish", broken)
     monkeypatch.setenv("RTR_HOME", str(tmp_path / "home"))
     code = cli.main(
-        ["ingest", str(tmp_path / "landing"), "--warehouse", str(tmp_path / "w.duckdb")]
+        [
+            "ingest",
+            str(tmp_path / "landing"),
+            "--warehouse",
+            str(tmp_path / "w.duckdb"),
+            "--settle-seconds",
+            "0",
+        ]
     )
     err = capsys.readouterr().err
     assert code == 2

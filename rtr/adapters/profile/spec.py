@@ -110,6 +110,19 @@ def nearest(word: str, valid: tuple[str, ...] | list[str]) -> str:
     return f"; valid: {', '.join(valid)}"
 
 
+def yaml_error(path: Path, exc: yaml.YAMLError) -> ProfileError:
+    """A YAML syntax error as a ProfileError naming the line where the sender must look."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    line = mark.line + 1 if mark is not None else None
+    # "while parsing a flow sequence" on line 3: the unclosed bracket is there, not where the
+    # parser noticed it.
+    context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and opened is not None and opened.line + 1 != line:
+        problem += f", {context.removeprefix('while ')} that starts on line {opened.line + 1}"
+    return ProfileError(path, line, f"not valid YAML ({problem}); fix the syntax")
+
+
 class _Doc:
     """A parsed profile with the line of every key, for errors that point at it."""
 
@@ -119,17 +132,7 @@ class _Doc:
             self.data = yaml.safe_load(text)
             node = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            line = mark.line + 1 if mark is not None else None
-            # "while parsing a flow sequence" on line 3: the unclosed bracket is there, not
-            # where the parser noticed it.
-            context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-            if context and opened is not None and opened.line + 1 != line:
-                problem += (
-                    f", {context.removeprefix('while ')} that starts on line {opened.line + 1}"
-                )
-            raise ProfileError(path, line, f"not valid YAML ({problem}); fix the syntax") from exc
+            raise yaml_error(path, exc) from exc
         self.lines: dict[tuple[Any, ...], int] = {}
         if node is not None:
             self._index(node, ())
