@@ -43,6 +43,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             f"{args.path} does not exist: pass a landing root, delivery or file"
         )
     settle = settings.settle_seconds if args.settle_seconds is None else args.settle_seconds
+    if args.profile is not None:
+        from rtr.adapters import find_profile
+
+        find_profile(args.path, args.profile)  # an unusable profile is a usage error (exit 2)
     results = ingest_path(
         args.path,
         warehouse_path=settings.warehouse,
@@ -50,6 +54,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         profile=args.profile,
         on_file=print_file_result,
         lock_wait_seconds=settings.lock_wait_seconds,
+        strict=args.strict,
         publish_copy=True,
         senders=settings.senders,
         settle_seconds=settle,
@@ -152,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--warehouse", type=Path)
     ingest.add_argument("--profile", help="source profile to read the delivery with")
     ingest.add_argument(
-        "--strict", action="store_true", help="exit 1 if any row was quarantined or file refused"
+        "--strict",
+        action="store_true",
+        help="refuse files with a misspelt contract column; exit 1 if any row was quarantined or file refused",
     )
     ingest.add_argument(
         "--senders",

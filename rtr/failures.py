@@ -12,7 +12,8 @@ EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_LOCK = 0, 1, 2, 3
 
 def explain(exc: BaseException) -> tuple[int, str]:
     """The exit code and one-line message for a failure, saying what to do."""
-    text = printable(" ".join(str(exc).split()))
+    # A note says where it happened ("while loading clinical/d1/ae.xpt").
+    text = printable(" ".join(" ".join([str(exc), *getattr(exc, "__notes__", [])]).split()))
     if isinstance(exc, Stopped):
         return exc.exit_code, (
             f"stopped by {exc}; what was committed stays (each file and each step is one "

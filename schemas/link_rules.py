@@ -54,6 +54,12 @@ LINK_RULES: tuple[LinkRule, ...] = (
     ),
     LinkRule("subject_without_infusion", "warning", False, "a patient has no infusion (yet)"),
     LinkRule(
+        "record_without_subject",
+        "warning",
+        False,
+        "responses, adverse events, follow-up or infusions of a patient no delivery describes",
+    ),
+    LinkRule(
         "infusion_without_outcome",
         "warning",
         False,

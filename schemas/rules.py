@@ -14,6 +14,8 @@ SYMLINK: Final = "symlink"
 SPECIAL_FILE: Final = "special_file"
 MANIFEST_UNREADABLE: Final = "manifest_unreadable"
 INVALID_PROFILE: Final = "invalid_profile"
+MISSPELT_COLUMN: Final = "misspelt_column"
+INTERNAL_ERROR: Final = "internal_error"
 DUPLICATE_COLUMN: Final = "duplicate_column"
 RESOURCE_LIMIT: Final = "resource_limit"
 READER_CRASHED: Final = "reader_crashed"
@@ -55,6 +57,8 @@ FILE_RULES: Final = (
     SPECIAL_FILE,
     MANIFEST_UNREADABLE,
     INVALID_PROFILE,
+    MISSPELT_COLUMN,
+    INTERNAL_ERROR,
     DUPLICATE_COLUMN,
     RESOURCE_LIMIT,
     READER_CRASHED,
@@ -86,13 +90,17 @@ REMEDY: Final[dict[str, str]] = {
     MANIFEST_HASH_MISMATCH: "re-send the file unchanged, or correct its SHA-256 in manifest.json",
     UNDECODABLE: "export the file as UTF-8 and re-send",
     DIRECT_IDENTIFIER: "pseudonymise: drop the identifying column and keep only pseudonymised ids",
-    UNKNOWN_TABLE: "name the file after a contract table (e.g. lots.csv) or use a source profile",
+    UNKNOWN_TABLE: "send it as a contract table, a standard export rtr reads, or with a source profile, as the reason says",
     UNREADABLE: "the file is corrupt or not in the format its name claims; export it again",
     SYMLINK: "deliver the file itself, not a link to it: links are never followed",
     SPECIAL_FILE: "deliver regular files only (no pipes, sockets or devices)",
     MANIFEST_UNREADABLE: "re-send manifest.json as JSON listing each file's name and SHA-256; "
     "no file of the delivery is loaded until its manifest can be checked",
-    INVALID_PROFILE: "correct profile.yaml (valid YAML, a contract table, known keys) or remove it",
+    INVALID_PROFILE: "correct the source profile where the reason says (file, line, nearest valid key) "
+    "and re-send the files it covers",
+    MISSPELT_COLUMN: "rename the column to the contract's name given in the reason and re-send",
+    INTERNAL_ERROR: "rtr failed while reading this file (the rest of the delivery loaded): report it "
+    "to the rtr team with the file",
     DUPLICATE_COLUMN: "give each column one header; two headers that differ only in case or "
     "surrounding spaces name the same column",
     RESOURCE_LIMIT: "split the file into smaller ones or remove what makes it exceed the limit "

@@ -1,10 +1,12 @@
 """Shared helpers of the adapters: reject columns, line numbers, contract table names."""
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import polars as pl
 
-from rtr.adapters.interface import DERIVED, META_COLUMNS, REJECT_COLUMNS
+from rtr.adapters.interface import DERIVED, LINE, META_COLUMNS, REJECT_COLUMNS, SourceTable
+from schemas.tables import TABLES
 
 __all__ = ["DERIVED", "META_COLUMNS"]
 
@@ -65,3 +67,22 @@ def ensure(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
     return frame.with_columns(
         pl.lit(None, pl.String).alias(c) for c in columns if c not in frame.columns
     )
+
+
+def mapped_and_consumed(
+    table: str,
+    mapped: pl.DataFrame,
+    consumed: pl.DataFrame,
+    *,
+    source: Path,
+    encoding: str | None,
+    notes: tuple[str, ...],
+) -> list[SourceTable]:
+    """A dataset's rows for ``table`` (contract columns) and its records consumed by them.
+
+    Every source record is in exactly one of the two frames, so lines read add up.
+    """
+    return [
+        SourceTable(table, finish(mapped, TABLES[table].column_names), source, encoding, notes),
+        SourceTable(None, consumed.select(LINE, *REJECT_COLUMNS), source, encoding, notes),
+    ]

@@ -12,7 +12,7 @@ import re
 
 import polars as pl
 
-from schemas.responses import CRITERIA_SYNONYMS, RESPONSE_MAP
+from schemas.responses import CRITERIA_SYNONYMS, RESPONSE_MAP, SUPPORTED
 
 # pharmaversesdtm's CT-based Lugano spellings (CAR/CRR, PAR/PRR, SAD/NRR, PAD/PRD), RECIST's
 # non-measurable-disease "NON-CR/NON-PD" (an SD-level response for the best-response ranking),
@@ -57,19 +57,42 @@ _CRITERIA_EXTRA = {
     },
     "IMWG": {
         "STRINGENT COMPLETE RESPONSE": "CR",
+        # IMWG 2016 MRD categories all require a CR.
+        "SUSTAINED MRD-NEGATIVE": "CR",
+        "FLOW MRD-NEGATIVE": "CR",
+        "SEQUENCING MRD-NEGATIVE": "CR",
+        "IMAGING PLUS MRD-NEGATIVE": "CR",
         "VERY GOOD PARTIAL RESPONSE": "PR",
         "MINIMAL RESPONSE": "SD",
+        "CLINICAL RELAPSE": "PD",
+        "RELAPSE FROM CR": "PD",
     },
+    "IRECIST": {
+        "IMMUNE COMPLETE RESPONSE": "CR",
+        "IMMUNE PARTIAL RESPONSE": "PR",
+        "IMMUNE STABLE DISEASE": "SD",
+        "IMMUNE UNCONFIRMED PROGRESSIVE DISEASE": "PD",
+        "UNCONFIRMED PROGRESSIVE DISEASE": "PD",
+        "IMMUNE CONFIRMED PROGRESSIVE DISEASE": "PD",
+        "CONFIRMED PROGRESSIVE DISEASE": "PD",
+        "NON-ICR/NON-IUPD": "SD",
+    },
+    "PCWG3": {"NON-PROGRESSIVE DISEASE": "SD", "NO PROGRESSION": "SD"},
+    "RANO": {"MINOR RESPONSE": "SD"},
 }
 
-# Criteria named inside free text, most specific first. iRECIST/mRECIST and the 2008 iwCLL
-# guidelines have other categories or rules: they stay 'other' rather than borrow 1.1's/2018's.
+# Criteria named inside free text, most specific first. mRECIST and the 2008 iwCLL guidelines
+# have other categories or rules: they stay 'other' rather than borrow 1.1's/2018's.
 _CRITERIA_PATTERNS = (
     # (criteria, the text names it, ... unless it also matches this)
     ("LUGANO2014", r"LUGANO", None),
     ("IWCLL2018", r"IW-?CLL|HALLEK", r"2008"),
     ("IMWG", r"IMWG|INTERNATIONAL MYELOMA", None),
-    ("RECIST1.1", r"RECIST", r"\b[IM]RECIST|RECIST\s*(V(ERSION)?\.?\s*)?1\.0"),
+    ("IRECIST", r"\bI-?RECIST", None),
+    ("PCWG3", r"PCWG\s*-?\s*3|PROSTATE CANCER (CLINICAL TRIALS )?WORKING GROUP 3", None),
+    # RANO for high- and low-grade glioma, RANO 2.0, and iRANO (immunotherapy) share categories.
+    ("RANO", r"\bI?RANO\b|RESPONSE ASSESSMENT IN NEURO", None),
+    ("RECIST1.1", r"RECIST", r"\b[IM]-?RECIST|RECIST\s*(V(ERSION)?\.?\s*)?1\.0"),
 )
 
 
@@ -128,3 +151,27 @@ def map_category(criteria: str, category: str) -> str | None:
     text = re.sub(r"\s*/\s*", "/", re.sub(r"\s+", " ", category.upper().strip()))
     mapping = RESPONSE_MAP.get(criteria, RESPONSE_MAP["other"])
     return (mapping | COMMON_EXTRA | _CRITERIA_EXTRA.get(criteria, {})).get(text)
+
+
+def foreign_category_reason(category: pl.Expr) -> pl.Expr:
+    """What to add to "response 'X' is not a category of C": where X belongs, or every criteria checked."""
+    defining = category.replace_strict(_defined_by(), default=None, return_dtype=pl.String)
+    return (
+        pl.when(defining.is_not_null())
+        .then(pl.lit("; it is a category of ") + defining + pl.lit(": send it under that criteria"))
+        .otherwise(
+            pl.lit(
+                f"; no supported criteria defines it (checked: {', '.join(SUPPORTED)}): "
+                "send a category of one of them"
+            )
+        )
+    )
+
+
+def _defined_by() -> dict[str, str]:
+    """{category: the supported criteria that define it (codes and long names), comma-joined}."""
+    found: dict[str, list[str]] = {}
+    for criteria in SUPPORTED:
+        for category in RESPONSE_MAP[criteria] | _CRITERIA_EXTRA.get(criteria, {}):
+            found.setdefault(category, []).append(criteria)
+    return {category: ", ".join(c) for category, c in found.items()}

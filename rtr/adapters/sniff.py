@@ -30,3 +30,20 @@ def is_json_lines(sniff: Sniff) -> bool:
 def is_json_document(sniff: Sniff) -> bool:
     """A JSON document: by its extension or its first character."""
     return sniff.suffix == ".json" or sniff.text.startswith("{")
+
+
+def xpt_member_names(head: bytes) -> list[str]:
+    """Dataset names in a SAS XPORT header (v5 'DSCRPTR', v8 'DSCPTV8': 'SAS     <name>' follows)."""
+    names = []
+    for marker, width in ((b"DSCRPTR HEADER RECORD", 8), (b"DSCPTV8 HEADER RECORD", 32)):
+        start = head.find(marker)
+        while start != -1:
+            # Header records are 80 bytes; the descriptor record after this one starts with
+            # 'SAS     ' and then the member name.
+            record = head[start - 20 + 80 : start - 20 + 160]
+            if record.startswith(b"SAS     "):
+                names.append(
+                    record[8 : 8 + width].decode("ascii", errors="replace").strip().upper()
+                )
+            start = head.find(marker, start + 1)
+    return names

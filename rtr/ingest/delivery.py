@@ -116,8 +116,8 @@ def _judge(entries: list[Path]) -> tuple[tuple[Path, ...], tuple[Refusal, ...]]:
         if stat.S_ISLNK(mode):
             refused.append(_link(p))
         elif stat.S_ISREG(mode):
-            if p.name not in IGNORED_NAMES:
-                files.append(p)
+            if p.name not in IGNORED_NAMES or (p.name == MANIFEST and _is_bulk_manifest(p)):
+                files.append(p)  # a FHIR export's manifest is judged and noted like data
         elif not stat.S_ISDIR(mode):
             refused.append(
                 Refusal(
@@ -139,6 +139,17 @@ def _walk(folder: Path) -> list[Path]:
     return out
 
 
+def _is_bulk_manifest(path: Path) -> bool:
+    """A FHIR Bulk Data manifest (transactionTime, output[]), not rtr's manifest of file hashes."""
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > 1 << 20:
+            return False
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(doc, dict) and "transactionTime" in doc and "output" in doc
+
+
 def _delivery(folder: Path, limits: Limits, only: Path | None = None) -> Delivery:
     sender = folder.parent.name if folder.parent.name in SENDERS else None
     manifest, error = _read_manifest(folder / MANIFEST, limits)
@@ -152,7 +163,7 @@ def _read_manifest(path: Path, limits: Limits) -> tuple[dict[str, str], str | No
     Anything that is not such a document is an error: the delivery is then refused whole
     (fail closed), since its files cannot be checked against what the sender meant to send.
     """
-    if not path.exists() and not path.is_symlink():
+    if (not path.exists() and not path.is_symlink()) or _is_bulk_manifest(path):
         return {}, None
     if path.is_symlink() or not path.is_file():
         return {}, "manifest.json is a link or not a regular file; it was not read"

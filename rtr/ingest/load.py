@@ -44,6 +44,11 @@ class FileResult:
     reason: str | None = None
     tables: str | None = None
     fmt: str | None = None
+    rows_inserted: int | None = None
+    rows_corrected: int | None = None
+    rows_unchanged: int | None = None
+    warnings: tuple[str, ...] = ()
+    """What the sender should fix although the file loaded (also in audit.loads notes)."""
 
 
 def now_utc() -> datetime:
@@ -63,6 +68,7 @@ def load_file(
     limits: Limits | None = None,
     provenance: Provenance = OPEN_PROVENANCE,
     settle_seconds: float = 0.0,
+    strict: bool = False,
 ) -> FileResult:
     """Hash, archive, validate and merge ``path``; refuse it whole if it cannot be trusted.
 
@@ -114,6 +120,7 @@ def load_file(
             profile=profile,
             limits=limits,
             provenance=provenance,
+            strict=strict,
         )
         conn.execute("COMMIT")
         return result
@@ -144,8 +151,9 @@ def _load_units(
     profile: Any,
     limits: Limits | None,
     provenance: Provenance,
+    strict: bool,
 ) -> FileResult:
-    opened = file_units(path, siblings=siblings, profile=profile, limits=limits)
+    opened = file_units(path, siblings=siblings, profile=profile, limits=limits, strict=strict)
     loaded_at = now_utc()
     load_id = str(uuid.uuid4())
     extracted_at = provenance.extracted_at or stated_in_file(path, opened.fmt)
@@ -193,9 +201,12 @@ def _load_units(
             "loaded_at": loaded_at,
             "extracted_at": extracted_at,
             "outcome": outcome,
-            "notes": shown_keeping_lines("; ".join(notes).replace(path.name, shown(path.name)))
+            "notes": shown_keeping_lines(
+                "; ".join(dict.fromkeys(notes)).replace(path.name, shown(path.name))
+            )
             or None,
         },
+        warnings=tuple(opened.warnings),
     )
 
 
@@ -342,14 +353,20 @@ def write_quarantine(
         return
     # A quarantined value (and a reason quoting it) may hold the very control characters it
     # was quarantined for: stored escaped, so that no reader's screen or parser is fooled.
-    frame = errors.rename({LINE: "line"}).with_columns(
-        shown_expr(pl.col("value")),
-        shown_expr(pl.col("reason")),
-        pl.lit(ctx["load_id"]).alias("load_id"),
-        pl.lit(ctx["delivery_id"]).alias("delivery_id"),
-        pl.lit(ctx["file"]).alias("file"),
-        pl.lit(ctx["table"], pl.String).alias("table"),
-        pl.lit(ctx["quarantined_at"]).alias("quarantined_at"),
+    # One record per broken rule of a delivered cell: a bad id cell of a wide row melted into
+    # many measurements is still one mistake of the sender's.
+    frame = (
+        errors.unique(maintain_order=True)
+        .rename({LINE: "line"})
+        .with_columns(
+            shown_expr(pl.col("value")),
+            shown_expr(pl.col("reason")),
+            pl.lit(ctx["load_id"]).alias("load_id"),
+            pl.lit(ctx["delivery_id"]).alias("delivery_id"),
+            pl.lit(ctx["file"]).alias("file"),
+            pl.lit(ctx["table"], pl.String).alias("table"),
+            pl.lit(ctx["quarantined_at"]).alias("quarantined_at"),
+        )
     )
     conn.register("_errors", frame.__arrow_c_stream__())  # read once, as write_chunk's rows
     conn.execute(
@@ -426,7 +443,9 @@ _LOAD_COLUMNS = (
 )
 
 
-def record_load(conn: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> FileResult:
+def record_load(
+    conn: duckdb.DuckDBPyConnection, row: dict[str, Any], warnings: tuple[str, ...] = ()
+) -> FileResult:
     row = {"load_id": str(uuid.uuid4()), "loaded_at": now_utc()} | row
     values = [row.get(c) for c in _LOAD_COLUMNS]
     placeholders = ", ".join("?" for _ in _LOAD_COLUMNS)
@@ -445,4 +464,8 @@ def record_load(conn: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> FileRes
         reason=row.get("reason"),
         tables=row.get("tables"),
         fmt=row.get("format"),
+        rows_inserted=row.get("rows_inserted"),
+        rows_corrected=row.get("rows_corrected"),
+        rows_unchanged=row.get("rows_unchanged"),
+        warnings=warnings,
     )

@@ -2,6 +2,7 @@
 
 import polars as pl
 
+from rtr.adapters.response_terms import foreign_category_reason
 from rtr.ingest.checks import Check
 from schemas import rules
 from schemas.responses import CRITERIA_SYNONYMS, RESPONSE_MAP, mapping_rows
@@ -33,10 +34,11 @@ def map_responses(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Check]]:
         "response",
         rules.INVALID_CATEGORY,
         pl.format(
-            "response '{}' is not a category of {} (allowed: {})",
+            "response '{}' is not a category of {} (allowed: {}){}",
             pl.col("response"),
             pl.col("criteria"),
             pl.col("criteria").replace_strict(allowed, default=""),
+            foreign_category_reason(pl.col("_category")),
         ),
     )
     # The mapped value is kept apart until checks ran, so that a rejected row shows what was sent.

@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 
 from rtr import warehouse
+from rtr.adapters import Profile, detect_format
 from rtr.adapters.interface import RefusedFile
 from rtr.ingest import sandbox
 from rtr.ingest.declarations import Declarations, read_declarations
@@ -41,6 +42,7 @@ def ingest_path(
     limits: Limits | None = None,
     senders: Path | None = None,
     settle_seconds: float = 0.0,
+    strict: bool = False,
 ) -> list[FileResult]:
     """Load every file of every delivery under ``path``; each file is its own transaction.
 
@@ -48,7 +50,8 @@ def ingest_path(
     ``limits`` (default: from ``RTR_LIMIT_*``, see :mod:`rtr.ingest.limits`) bound what any
     one file may cost; a file over them is refused and the run goes on. ``senders`` is the
     registry file (absent: run open); a file without a manifest hash is loaded once unchanged
-    for ``settle_seconds``. Raises RegistryError for an unusable registry.
+    for ``settle_seconds``. Raises RegistryError for an unusable registry. ``strict`` refuses
+    files that would otherwise load with a warning (a misspelt contract column).
     """
     limits = limits or limits_from_env()
     results: list[FileResult] = []
@@ -68,6 +71,7 @@ def ingest_path(
                 limits=limits,
                 registry=registry,
                 settle_seconds=settle_seconds,
+                strict=strict,
             ):
                 results.append(result)
                 if on_file is not None:
@@ -100,12 +104,14 @@ def ingest_delivery(
     limits: Limits | None = None,
     registry: Registry | None = None,
     settle_seconds: float = 0.0,
+    strict: bool = False,
 ) -> list[FileResult]:
     """Load one delivery: its key map, its files (subjects and lots first, then by name), its
     retractions and snapshot gaps; then record what its manifest promised but lacks.
 
     Fail closed: a manifest that cannot be read refuses every file of its delivery, and a
-    source profile that cannot be loaded refuses every file that would need it.
+    source profile that cannot be loaded refuses itself and every file that would need it (a
+    file no other format reads); the delivery's other files load.
     """
     limits = limits or limits_from_env()
     delivery_id = shown(delivery.delivery_id)
@@ -138,9 +144,18 @@ def ingest_delivery(
     profile_error: RefusedFile | None = None
     if profile is not None or not all(is_canonical(f) for f in delivery.files):
         try:
-            chosen_profile = sandbox.find_profile(delivery.path, profile, limits)
+            chosen_profile = _with_lot_starts(
+                conn, sandbox.find_profile(delivery.path, profile, limits)
+            )
         except RefusedFile as refused:
             profile_error = refused
+            own = delivery.path / "profile.yaml"
+            if profile is None and own.is_file():
+                results.append(
+                    record_refused(
+                        conn, delivery_id, _relative(delivery, own), refused.rule, refused.reason
+                    )
+                )
 
     def declare(part: Part) -> list[FileResult]:
         done = apply_declared(
@@ -157,28 +172,35 @@ def ingest_delivery(
     loaded: list[Path] = []
     for file in sorted(delivery.files, key=_entity_first):
         name = _relative(delivery, file)
-        if profile_error is not None and (profile is not None or not is_canonical(file)):
+        if profile_error is not None and (profile is not None or _needs_profile(file)):
             results.append(
                 record_refused(conn, delivery_id, name, profile_error.rule, profile_error.reason)
             )
             continue
         inside = file.relative_to(delivery.path).as_posix()
         expected = delivery.manifest.get(file.name) or delivery.manifest.get(inside)
-        result = load_file(
-            conn,
-            file,
-            delivery_id=delivery_id,
-            relative_name=name,
-            archive_dir=archive_dir,
-            expected_sha256=expected,
-            siblings=delivery.files,
-            profile=chosen_profile,
-            limits=limits,
-            provenance=dataclasses.replace(
-                provenance, extracted_at=declared.extracted_at_of(file.name, inside)
-            ),
-            settle_seconds=settle_seconds,
-        )
+        try:
+            result = load_file(
+                conn,
+                file,
+                delivery_id=delivery_id,
+                relative_name=name,
+                archive_dir=archive_dir,
+                expected_sha256=expected,
+                siblings=delivery.files,
+                profile=chosen_profile,
+                limits=limits,
+                provenance=dataclasses.replace(
+                    provenance, extracted_at=declared.extracted_at_of(file.name, inside)
+                ),
+                settle_seconds=settle_seconds,
+                strict=strict,
+            )
+        except Exception as exc:
+            # A failure of rtr or of the warehouse (the file's own problems are refusals) stops
+            # the run after this file's rollback; the one-line failure names the file.
+            exc.add_note(f"while loading {name}")
+            raise
         results.append(result)
         if result.outcome in OK_OUTCOMES:
             loaded.append(file)
@@ -262,3 +284,18 @@ def _flag_snapshot_gaps(
         covered=covered,
         at=now_utc(),
     )
+
+
+def _needs_profile(file: Path) -> bool:
+    """A file only a source profile could read: no other format (detected without the profile) does."""
+    return not is_canonical(file) and detect_format(file, profiles=False) == "other"
+
+
+def _with_lot_starts(conn: duckdb.DuckDBPyConnection, profile: Any) -> Any:
+    """``profile`` with the warehouse's lot start dates when it places elapsed time by them."""
+    if not isinstance(profile, Profile) or not profile.needs_lot_starts:
+        return profile
+    rows = conn.execute(
+        "SELECT lot_id, CAST(start_date AS VARCHAR) FROM core.lots WHERE start_date IS NOT NULL"
+    ).fetchall()
+    return dataclasses.replace(profile, lot_starts=tuple((str(a), str(b)) for a, b in rows))

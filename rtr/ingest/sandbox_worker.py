@@ -93,11 +93,7 @@ def read_standard(
     else:
         fmt = adapters.detect_format(path)
     if not adapters.readable(fmt):
-        raise RefusedFile(
-            rules.UNKNOWN_TABLE,
-            f"{path.name} is not a contract table (expected e.g. lots.csv) nor a known standard "
-            "format (SDTM, Dataset-JSON, FHIR) nor covered by a source profile",
-        )
+        raise RefusedFile(rules.UNKNOWN_TABLE, adapters.unknown_file_reason(path))
     if path.stat().st_size == 0:
         raise RefusedFile(rules.EMPTY_FILE, f"{path.name} is empty (0 bytes)")
     if fmt in _JSON_FORMATS:
@@ -136,7 +132,11 @@ def _json_depth_ok(path: Path, limit: int) -> bool:
 
 def find_profile(delivery_dir: Path, name: str | None, limits: Limits) -> Any:
     """The delivery's source profile, checked enough that matching a file name cannot fail."""
+    import yaml
+
+    from rtr.adapters import ProfileError
     from rtr.adapters import find_profile as find
+    from rtr.adapters.profile.spec import yaml_error
 
     local = delivery_dir / "profile.yaml"
     try:
@@ -156,6 +156,10 @@ def find_profile(delivery_dir: Path, name: str | None, limits: Limits) -> Any:
             profile.matches(delivery_dir / "probe.csv")
     except (MemoryError, RecursionError, RefusedFile):
         raise
+    except ProfileError as exc:  # says itself where (file, line) and the nearest valid key
+        raise RefusedFile(rules.INVALID_PROFILE, str(exc)) from exc
+    except yaml.YAMLError as exc:  # met by the expansion check before the profile is read
+        raise RefusedFile(rules.INVALID_PROFILE, str(yaml_error(local, exc))) from exc
     except Exception as exc:  # YAML errors, wrong keys or types: all mean a profile to correct
         source = name or "profile.yaml"
         raise RefusedFile(

@@ -1,5 +1,6 @@
 """Turn one delivered file into the table units that validation consumes."""
 
+import difflib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ class FileUnits:
     fmt: str
     units: list[Unit]
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What the sender should fix although the file loaded (a misspelt contract column)."""
 
 
 def is_canonical(path: Path) -> bool:
@@ -44,12 +47,19 @@ def is_canonical(path: Path) -> bool:
 
 
 def file_units(
-    path: Path, *, siblings: Sequence[Path], profile: Any = None, limits: Limits | None = None
+    path: Path,
+    *,
+    siblings: Sequence[Path],
+    profile: Any = None,
+    limits: Limits | None = None,
+    strict: bool = False,
 ) -> FileUnits:
     """Open ``path`` as canonical, through a source profile, or through a standard adapter.
 
     Canonical CSV and Parquet stream in this process; every other reader runs in the
-    sandbox under ``limits`` (:mod:`rtr.ingest.sandbox`).
+    sandbox under ``limits`` (:mod:`rtr.ingest.sandbox`). ``strict`` refuses a canonical file
+    with a column spelled close to a contract column it lacks (``relase_date``) instead of
+    loading it without that column.
     """
     limits = limits or limits_from_env()
     if is_canonical(path) and not (profile is not None and profile.matches(path)):
@@ -58,8 +68,16 @@ def file_units(
         check_columns(path, table, f.columns)
         unknown = [c for c in f.columns if c not in table.column_names]
         notes = [f"ignored columns not in the contract: {', '.join(unknown)}"] if unknown else []
+        warnings = [
+            f"column '{sent}' is not in the contract, likely '{meant}': its values were not "
+            f"loaded; rename it to {meant} and re-send"
+            for sent, meant in misspelt_columns(unknown, table, f.columns).items()
+        ]
+        if warnings and strict:
+            raise RefusedFile(rules.MISSPELT_COLUMN, f"{path.name}: " + "; ".join(warnings))
         chunks = (c.drop([u for u in unknown if u in c.columns]) for c in f.chunks())
-        return FileUnits("canonical", [Unit(table, f.columns, chunks, f.encoding, notes)])
+        unit = Unit(table, f.columns, chunks, f.encoding, notes + warnings)
+        return FileUnits("canonical", [unit], warnings=warnings)
     fmt, tables = sandbox.read_standard(path, siblings=siblings, profile=profile, limits=limits)
     return FileUnits(fmt, _units(path, tables))
 
@@ -101,3 +119,20 @@ def check_columns(path: Path, table: Table, columns: Sequence[str]) -> None:
             rules.MISSING_REQUIRED_COLUMN,
             f"{path.name}: required column(s) {', '.join(need)} missing for table {table.name}",
         )
+
+
+def misspelt_columns(
+    unknown: Sequence[str], table: Table, present: Sequence[str]
+) -> dict[str, str]:
+    """{sent column: the contract column of ``table`` it is most likely meant to be}.
+
+    Only contract columns the file lacks are candidates, and only close spellings (a typo, a
+    dropped letter): ``relase_date`` -> ``release_date``, never ``comment`` -> ``coi_id``.
+    """
+    absent = [c for c in table.column_names if c not in present]
+    out = {}
+    for sent in unknown:
+        close = difflib.get_close_matches(sent, absent, n=1, cutoff=0.85)
+        if close:
+            out[sent] = close[0]
+    return out

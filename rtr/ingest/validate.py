@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from rtr.adapters.interface import IMPUTED, LINE
+from rtr.adapters.interface import IMPUTED, LINE, REJECT_RULE
 from rtr.ingest import measurements, responses
 from rtr.ingest.checks import RAW, Check, raw
 from rtr.ingest.errors import ERROR_SCHEMA, adapter_rejects, empty_errors
@@ -29,11 +29,14 @@ def validate_chunk(table: Table, delivered: pl.DataFrame) -> Checked:
     Every mask is evaluated together; quarantine records (with the delivered text) are only
     built for the (usually few) rows that fail, so a clean 10^6-row chunk costs one scan.
     """
-    delivered = _with_missing_columns(table, delivered)
+    # Rows are told apart by position, not by line: a wide row melted into several measurements
+    # shares its line, and one bad cell must not take its neighbours' measurements with it.
+    delivered = _with_missing_columns(table, delivered).with_row_index(ROW)
     if table.name == "responses":
         delivered = responses.normalise_criteria(delivered)
     schema = delivered.schema
     frame = delivered.select(
+        pl.col(ROW),
         pl.col(LINE),
         *[parse(c.name, c.dtype, schema[c.name]).alias(c.name) for c in table.columns],
         *[
@@ -70,26 +73,32 @@ def validate_chunk(table: Table, delivered: pl.DataFrame) -> Checked:
     frame, domain_checks = _domain_rules(table, frame)
     checks += domain_checks
     masks = frame.select(
-        pl.col(LINE), *[c.mask.fill_null(False).alias(f"_m{i}") for i, c in enumerate(checks)]
+        pl.col(ROW), *[c.mask.fill_null(False).alias(f"_m{i}") for i, c in enumerate(checks)]
     )
-    failing = masks.filter(pl.any_horizontal(pl.exclude(LINE))) if checks else masks.clear()
+    failing = masks.filter(pl.any_horizontal(pl.exclude(ROW))) if checks else masks.clear()
     rejected = adapter_rejects(delivered)
     errors = [rejected] if rejected.height else []
-    if rejected.height and failing.height:
+    bad_rows = failing.select(ROW)
+    if rejected.height:
+        mapped_not = delivered.filter(pl.col(REJECT_RULE).is_not_null()).select(ROW)
+        bad_rows = pl.concat([bad_rows, mapped_not])
         # A row the adapter could not map carries its real cause already; the blanks it left
         # behind would add records (a "missing" response) that only hide that cause.
-        failing = failing.join(rejected.select(LINE).unique(), on=LINE, how="anti")
+        failing = failing.join(mapped_not, on=ROW, how="anti")
     if failing.height:
         sent = delivered.select(
-            pl.col(LINE), *[pl.col(c).alias(RAW + c) for c in table.column_names]
+            pl.col(ROW), *[pl.col(c).alias(RAW + c) for c in table.column_names]
         )
-        subset = frame.join(failing, on=LINE).join(sent, on=LINE)
+        subset = frame.join(failing, on=ROW).join(sent, on=ROW)
         errors += [_records(subset, c, f"_m{i}") for i, c in enumerate(checks)]
     error_frame = pl.concat(errors) if errors else empty_errors()
-    accepted = frame.select(pl.col(LINE), *table.column_names, IMPUTED)
-    if error_frame.height:
-        accepted = accepted.join(error_frame.select(LINE).unique(), on=LINE, how="anti")
+    accepted = frame.join(bad_rows, on=ROW, how="anti").select(
+        pl.col(LINE), *table.column_names, IMPUTED
+    )
     return Checked(accepted=accepted, errors=error_frame, rows_read=delivered.height)
+
+
+ROW = "__row"
 
 
 GIVEN = "__given__"

@@ -122,6 +122,24 @@ infusion_without_outcome AS (
     FROM lk_events AS e
     JOIN lk_outcomes AS o USING (subject_id, infusion_date)
     WHERE NOT o.has_outcome AND $as_of - e.infusion_date > $window_days
+),
+record_without_subject AS (
+    -- Responses, adverse events, follow-up and infusions of a patient no clinical delivery
+    -- describes: kept, but silent in every analysis until the patient's record arrives.
+    SELECT 'record_without_subject', 'warning', r.subject_id, NULL::VARCHAR, NULL::VARCHAR,
+           NULL::DATE,
+           concat('Subject ', r.subject_id, ' has ', string_agg(r.n || ' ' || r.what, ', ' ORDER BY r.what),
+                  ' but no subjects record in any clinical delivery; send it (SDTM DM, ADaM ADSL, ',
+                  'FHIR Patient or subjects.csv) or correct the subject_id on those records.'),
+           false
+    FROM (
+        SELECT subject_id, 'adverse events' AS what, count(*) AS n FROM src_adverse_events GROUP BY 1
+        UNION ALL SELECT subject_id, 'follow-up records', count(*) FROM src_follow_up GROUP BY 1
+        UNION ALL SELECT subject_id, 'infusions', count(*) FROM src_infusions GROUP BY 1
+        UNION ALL SELECT subject_id, 'responses', count(*) FROM src_responses GROUP BY 1
+    ) AS r
+    WHERE r.subject_id IS NOT NULL AND r.subject_id NOT IN (SELECT subject_id FROM lk_subjects)
+    GROUP BY r.subject_id
 )
 SELECT * FROM orphan_infusion
 UNION ALL SELECT * FROM lot_not_released
@@ -132,4 +150,5 @@ UNION ALL SELECT * FROM autologous_lot_multiple_subjects
 UNION ALL SELECT * FROM infusion_before_release
 UNION ALL SELECT * FROM subject_without_infusion
 UNION ALL SELECT * FROM infusion_without_outcome
+UNION ALL SELECT * FROM record_without_subject
 ORDER BY kind, subject_id NULLS LAST, lot_id NULLS LAST, infusion_date NULLS LAST

@@ -44,10 +44,14 @@ class Ingested:
 
 
 def ingest_files(
-    tmp_path: Path, files: dict[str, bytes | str], *, delivery: str = "d1"
+    tmp_path: Path,
+    files: dict[str, bytes | str],
+    *,
+    delivery: str = "d1",
+    sender: str = "clinical",
 ) -> Ingested:
-    """Write ``files`` into one clinical delivery under ``tmp_path`` and ingest the landing root."""
-    folder = tmp_path / "landing" / "clinical" / delivery
+    """Write ``files`` into one delivery under ``tmp_path`` and ingest the landing root."""
+    folder = tmp_path / "landing" / sender / delivery
     folder.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         target = folder / name
@@ -70,7 +74,7 @@ def assert_contract_guarantees(ingested: Ingested) -> None:
         assert r.outcome in ("accepted", "partially_accepted", "refused", "unchanged"), name
         if r.outcome == "refused":
             assert r.rule and r.reason, name
-        else:
+        elif r.outcome != "unchanged":
             assert r.rows_read == (r.rows_accepted or 0) + (r.rows_quarantined or 0), r
     bad = ingested.rows(
         'SELECT file, line, "column", rule, reason FROM audit.quarantine '

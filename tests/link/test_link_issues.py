@@ -200,3 +200,18 @@ def test_every_issue_kind_the_linker_reports_is_defined_in_the_schema_with_its_s
     kinds = set(re.findall(r"SELECT '([a-z_]+)'", sql))
     assert kinds and kinds <= set(LINK_RULE_BY_KIND)
     assert set(LINK_RULE_BY_KIND) <= kinds
+
+
+def test_records_of_a_subject_no_delivery_describes_are_reported(link):
+    frames = clean_frames()
+    ghost = (
+        frames["responses"]
+        .filter(pl.col("subject_id") == "S1")
+        .with_columns(pl.lit("S-GHOST").alias("subject_id"))
+    )
+    frames["responses"] = pl.concat([frames["responses"], ghost])
+    issues, _ = link(frames)
+    assert _kinds(issues) == {"record_without_subject"}
+    issue = issues.row(0, named=True)
+    assert (issue["subject_id"], issue["severity"]) == ("S-GHOST", "warning")
+    assert f"has {ghost.height} responses but no subjects record" in issue["detail"]

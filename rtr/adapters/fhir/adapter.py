@@ -20,9 +20,11 @@ from rtr.adapters.common import finish, join_notes, reject_when
 from rtr.adapters.dates import iso_date
 from rtr.adapters.fhir.follow_up import follow_up_frame
 from rtr.adapters.fhir.map import classify, patient_rows
-from rtr.adapters.fhir.read import delivery_resources, load_resources
+from rtr.adapters.fhir.paths import missing_reason
+from rtr.adapters.fhir.read import file_resources
+from rtr.adapters.fhir.sites import read_site_map
 from rtr.adapters.interface import IMPUTED, LINE, REJECT_COLUMNS, SourceTable
-from schemas.rules import AMBIGUOUS_DATE, INVALID_TYPE
+from schemas.rules import AMBIGUOUS_DATE, INVALID_TYPE, MISSING_VALUE
 from schemas.tables import TABLES
 
 _DATE_COLUMNS = {
@@ -37,8 +39,7 @@ _DATE_COLUMNS = {
 
 def read_fhir(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[SourceTable]:
     """Contract tables from one FHIR file; ``siblings`` give context (infusions for ages...)."""
-    loaded = load_resources(path, fmt=fmt)
-    context = delivery_resources(path, siblings)
+    loaded, context = file_resources(path, fmt=fmt, siblings=siblings)
     rows: dict[str | None, list[dict[str, Any]]] = {}
     ignored: Counter[str] = Counter()
     malformed: list[dict[str, Any]] = []
@@ -57,11 +58,13 @@ def read_fhir(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[So
             ignored[why or kind] += 1
             continue
         row[LINE] = locator
+        row["_resource"] = row.get("_resource") or kind
         rows.setdefault(table, []).append(row)
     patients = [(loc, r) for loc, r in loaded.resources if r.get("resourceType") == "Patient"]
     follow_up = None
     if patients:
-        rows.setdefault("subjects", []).extend(patient_rows(patients, context))
+        site_map = read_site_map(siblings)
+        rows.setdefault("subjects", []).extend(patient_rows(patients, context, site_map))
         follow_up, follow_notes = follow_up_frame(patients, context)
     notes = [f"FHIR: {len(loaded.resources)} resources"]
     if not loaded.resources:
@@ -116,6 +119,10 @@ def _frame(table: str | None, rows: list[dict[str, Any]]) -> pl.DataFrame:
         checks.append(
             (parts.bad, AMBIGUOUS_DATE, f"{col} is not an ISO 8601 date", col, pl.col(col))
         )
+    for col in TABLES[table].required:
+        why = _missing_reason(frame, col)
+        if why is not None:
+            checks.append((pl.col(col).is_null(), MISSING_VALUE, why, col, pl.lit(None, pl.String)))
     base_note = (
         pl.col("_imputed_note") if "_imputed_note" in frame.columns else pl.lit(None, pl.String)
     )
@@ -123,3 +130,19 @@ def _frame(table: str | None, rows: list[dict[str, Any]]) -> pl.DataFrame:
         *values, join_notes(base_note, *notes).alias(IMPUTED), *reject_when(checks)
     )
     return finish(frame, TABLES[table].column_names)
+
+
+def _missing_reason(frame: pl.DataFrame, column: str) -> pl.Expr | None:
+    """Why a required value is missing, in FHIR's words: the row's own reason, else its element."""
+    if column not in frame.columns or "_resource" not in frame.columns:
+        return None
+    kinds = frame["_resource"].drop_nulls().unique().to_list()
+    by_kind = {k: missing_reason(k, column) for k in kinds}
+    generic = pl.col("_resource").replace_strict(
+        {k: v for k, v in by_kind.items() if v}, default=None, return_dtype=pl.String
+    )
+    has_own = f"_why_{column}" in frame.columns
+    if not has_own and not any(by_kind.values()):
+        return None
+    own = pl.col(f"_why_{column}") if has_own else pl.lit(None, pl.String)
+    return pl.coalesce(own, generic, pl.lit(f"required column {column} is empty"))

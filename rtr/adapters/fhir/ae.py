@@ -36,15 +36,25 @@ def ae_term(text: str) -> str:
 
 
 def adverse_event(resource: Row) -> tuple[Row | None, str | None]:
-    """(adverse_events row, why-not) for an AdverseEvent resource."""
+    """(adverse_events row, why-not) for an AdverseEvent resource, R4 or R5.
+
+    R5 renamed ``event`` to ``code``, dates the event by ``occurrence[x]`` (a Period gives the
+    resolution) instead of ``date``, adds ``status`` and drops ``severity``; both shapes are read.
+    """
     if resource.get("actuality") == "potential":
         return None, "AdverseEvent with actuality potential (a near miss, no event)"
-    text = concept_text(resource.get("event"))
+    if resource.get("status") == "entered-in-error":
+        return None, "AdverseEvent entered in error"
+    text = concept_text(resource.get("event")) + " " + concept_text(resource.get("code"))
     serious = next(iter(codes(resource.get("seriousness"))), "").lower()
+    period = resource.get("occurrencePeriod")
     row = {
         "subject_id": ref_id(resource.get("subject")),
         "ae_term": ae_term(text),
-        "onset_date": first_date(resource, "detected", "date", "recordedDate"),
+        "onset_date": first_date(
+            resource, "detected", "occurrenceDateTime", "occurrencePeriod", "date", "recordedDate"
+        ),
+        "resolution_date": period.get("end") if isinstance(period, dict) else None,
         "serious": "true"
         if serious == "serious"
         else "false"

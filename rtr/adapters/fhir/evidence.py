@@ -38,7 +38,7 @@ ACTIVITY_DATES: dict[str, tuple[str, ...]] = {
     "Procedure": ("performedDateTime", "performedPeriod"),
     "MedicationAdministration": ("effectiveDateTime", "effectivePeriod"),
     "Immunization": ("occurrenceDateTime",),
-    "AdverseEvent": ("date",),
+    "AdverseEvent": ("date", "occurrenceDateTime", "occurrencePeriod"),
 }
 _SYSTEMS = {
     "http://snomed.info/sct": "SNOMED CT",

@@ -6,7 +6,9 @@ from typing import Any
 
 from rtr.adapters.fhir.ae import adverse_event, condition_event
 from rtr.adapters.fhir.medication import car_t_administration
+from rtr.adapters.fhir.products import coi_of, product_row, specimen_row, used_lot
 from rtr.adapters.fhir.read import codes, concept_text, first_date, ref_id
+from rtr.adapters.fhir.sites import SiteMap, patient_sites
 from rtr.adapters.response_terms import criteria_of, map_category
 
 WEIGHT_LOINC = {"29463-7", "3141-9"}
@@ -18,12 +20,6 @@ DEATH_LOINC = {"69453-9", "81956-5"}
 DISEASE_STATUS_LOINC = {"97509-4", "88040-1"}
 _INFUSION = re.compile(r"CAR[- ]?T|CHIMERIC ANTIGEN|CELL THERAPY INFUSION|CELLULAR THERAPY")
 _APHERESIS = re.compile(r"APHERESIS|LEUKAPHERESIS|LEUCAPHERESIS")
-_MATERIAL = (
-    ("leukapheresis", re.compile(r"APHERESIS|LEUKAPHERESIS|LEUCAPHERESIS")),
-    ("bone_marrow", re.compile(r"BONE MARROW")),
-    ("cord_blood", re.compile(r"CORD BLOOD")),
-    ("adipose", re.compile(r"ADIPOSE|LIPOASPIRATE")),
-)
 _GENDER = {"male": "M", "female": "F", "other": "U", "unknown": "U"}
 
 Row = dict[str, Any]
@@ -44,14 +40,18 @@ def classify(resource: Row, context: list[Row]) -> tuple[str | None, Row | None,
                     "subject_id": subject,
                     "collection_date": when,
                     "material_type": "leukapheresis",
-                    "coi_id": _coi(resource),
+                    "coi_id": coi_of(resource),
                 },
                 None,
             )
         if _INFUSION.search(text) and ("INFUS" in text or "ADMINIST" in text):
             return (
                 "infusions",
-                {"subject_id": subject, "lot_id": _lot(resource, context), "infusion_date": when},
+                {
+                    "subject_id": subject,
+                    "lot_id": used_lot(resource, context),
+                    "infusion_date": when,
+                },
                 None,
             )
         return None, None, "Procedure other than apheresis or CAR-T infusion"
@@ -69,72 +69,12 @@ def classify(resource: Row, context: list[Row]) -> tuple[str | None, Row | None,
         row, why = (adverse_event if kind == "AdverseEvent" else condition_event)(resource)
         return ("adverse_events", row, None) if row is not None else (None, None, why)
     if kind == "Specimen":
-        text = concept_text(resource.get("type"))
-        material = next((m for m, rx in _MATERIAL if rx.search(text)), None)
-        if material is None:
-            return None, None, "Specimen that is not cell-therapy starting material"
-        collection = resource.get("collection") or {}
-        return (
-            "collections",
-            {
-                "collection_id": resource.get("id"),
-                "subject_id": subject,
-                "material_type": material,
-                "collection_date": first_date(collection, "collectedDateTime", "collectedPeriod"),
-            },
-            None,
-        )
+        return specimen_row(resource, subject)
     if kind == "BiologicallyDerivedProduct":
-        return (
-            "lots",
-            {
-                "lot_id": _product_id(resource),
-                "product_code": (resource.get("productCode") or {}).get("text")
-                or next(iter(codes(resource.get("productCode"))), None),
-                "collection_id": next((ref_id(p) for p in resource.get("parent") or []), None),
-            },
-            None,
-        )
+        return product_row(resource)
     if kind == "MedicationAdministration":
         return car_t_administration(resource, subject, context)
     return None, None, str(kind)
-
-
-def _coi(resource: Row) -> str | None:
-    for ident in resource.get("identifier") or []:
-        if re.search(r"coi|chain.?of.?identity|isbt", str(ident.get("system", "")), re.I):
-            return ident.get("value")
-    return None
-
-
-def _product_id(resource: Row) -> str | None:
-    """A product's lot: its identifier value (the CDMO lot/batch), else the resource id."""
-    for ident in resource.get("identifier") or []:
-        if ident.get("value"):
-            return str(ident["value"])
-    return resource.get("id")
-
-
-def _lot(procedure: Row, context: list[Row]) -> str | None:
-    products = {
-        r.get("id"): r for r in context if r.get("resourceType") == "BiologicallyDerivedProduct"
-    }
-    # A product contained in the Procedure itself is referenced as '#id'.
-    contained = {
-        f"#{r.get('id')}": r
-        for r in procedure.get("contained") or []
-        if isinstance(r, dict) and r.get("resourceType") == "BiologicallyDerivedProduct"
-    }
-    for used in (procedure.get("usedReference") or []) + [
-        f.get("manipulated") for f in procedure.get("focalDevice") or []
-    ]:
-        local = str((used or {}).get("reference") or "")
-        if local in contained:
-            return _product_id(contained[local])
-        rid = ref_id(used)
-        if rid is not None:
-            return _product_id(products[rid]) if rid in products else rid
-    return None
 
 
 def response_row(resource: Row) -> Row | None:
@@ -173,20 +113,19 @@ def response_row(resource: Row) -> Row | None:
     }
 
 
-def patient_rows(patients: list[tuple[int, Row]], context: list[Row]) -> list[Row]:
+def patient_rows(
+    patients: list[tuple[int, Row]], context: list[Row], site_map: SiteMap
+) -> list[Row]:
     """subjects rows: birthDate is used for the age at infusion and goes no further."""
     infusions = infusion_starts(context)
+    sites = patient_sites([p for _, p in patients], context, site_map)
     weights: dict[str, list[tuple[str, float]]] = {}
     ldh: dict[str, list[tuple[str, float]]] = {}
-    providers: dict[str, str] = {}
     for r in context:
         subject = ref_id(r.get("subject"))
         if subject is None:
             continue
-        if r.get("resourceType") == "Encounter" and ref_id(r.get("serviceProvider")):
-            # The treating hospital: the organisation that provided the patient's encounters.
-            providers.setdefault(subject, str(ref_id(r.get("serviceProvider"))))
-        elif r.get("resourceType") == "Observation":
+        if r.get("resourceType") == "Observation":
             qty = r.get("valueQuantity") or {}
             when = first_date(r, "effectiveDateTime", "effectivePeriod", "issued") or ""
             if not isinstance(qty.get("value"), int | float):
@@ -204,15 +143,18 @@ def patient_rows(patients: list[tuple[int, Row]], context: list[Row]) -> list[Ro
         pid = p.get("id")
         start = infusions.get(pid)
         age, note = _age(p.get("birthDate"), start)
+        site, how = sites[str(pid)]
         rows.append(
             {
                 "subject_id": pid,
-                "site_id": ref_id(p.get("managingOrganization")) or providers.get(pid),
+                "site_id": site,
+                "_why_site_id": None if site else how,
+                "_resource": "Patient",
                 "sex": _GENDER.get(str(p.get("gender")).lower()),
                 "age_years": age,
                 "weight_kg": _baseline(weights.get(pid, []), start),
                 "ldh_u_l": _baseline(ldh.get(pid, []), start),
-                "_imputed_note": note,
+                "_imputed_note": "; ".join(n for n in (note, how if site else None) if n) or None,
                 "_line": locator,
             }
         )

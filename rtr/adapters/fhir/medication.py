@@ -21,21 +21,27 @@ def car_t_administration(
 ) -> tuple[str | None, Row | None, str | None]:
     """(table, row, why-not) for a MedicationAdministration: an infusion when it gave a CAR-T product."""
     medication = None
-    ref = str((resource.get("medicationReference") or {}).get("reference") or "")
+    # R4: medicationReference / medicationCodeableConcept; R5: medication (a CodeableReference).
+    r5 = resource.get("medication") if isinstance(resource.get("medication"), dict) else {}
+    reference = resource.get("medicationReference") or r5.get("reference") or {}
+    ref = str(reference.get("reference") or "")
     if ref.startswith("#"):
         medication = next(
             (c for c in resource.get("contained") or [] if f"#{c.get('id')}" == ref), None
         )
     elif ref:
-        rid = ref_id(resource.get("medicationReference"))
+        rid = ref_id(reference)
         medication = next(
             (r for r in context if r.get("resourceType") == "Medication" and r.get("id") == rid),
             None,
         )
-    text = (
-        concept_text(resource.get("medicationCodeableConcept"))
-        + " "
-        + concept_text((medication or {}).get("code"))
+    text = " ".join(
+        concept_text(c)
+        for c in (
+            resource.get("medicationCodeableConcept"),
+            r5.get("concept"),
+            (medication or {}).get("code"),
+        )
     )
     if not _CAR_T_MEDICATION.search(text):
         return None, None, "MedicationAdministration other than a CAR-T product"

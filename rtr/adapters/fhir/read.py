@@ -3,7 +3,7 @@
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -15,29 +15,35 @@ from schemas.rules import EMPTY_FILE, UNREADABLE
 
 @dataclass(frozen=True)
 class Loaded:
-    """Resources of one file with their locators (bundle entry index + 2, or NDJSON line number)."""
+    """Resources of one file with their locators (bundle entry index + 2, or NDJSON line number).
+
+    ``full_urls`` maps each Bundle entry's ``fullUrl`` to the ``Type/id`` of its resource, for
+    references from this file or any other of the delivery (``references.py``).
+    """
 
     resources: tuple[tuple[int, dict[str, Any]], ...]
     encoding: str
+    full_urls: dict[str, str] = field(default_factory=dict)
 
 
 def load_resources(path: Path, *, fmt: str) -> Loaded:
     """Every resource in ``path``; nested Bundles are flattened."""
     text, encoding = decode_bytes(path.read_bytes(), source=path)
+    full_urls: dict[str, str] = {}
     if fmt == "fhir_ndjson":
         out = []
         for number, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 # A bulk export line is one resource; a Bundle on a line is flattened like a file.
-                out.extend((number, r) for _, r in _flatten(_parse(line, path), number))
+                out.extend((number, r) for _, r in _flatten(_parse(line, path), number, full_urls))
         if not out:
             raise RefusedFile(EMPTY_FILE, f"{path.name} holds no FHIR resources")
         resources = tuple(out)
     else:
         # A Bundle without entries (a searchset that found nothing) is a valid, empty answer:
         # read_fhir notes it instead of refusing the file.
-        resources = tuple(_flatten(_parse(text, path), 1))
-    return Loaded(resources, encoding)
+        resources = tuple(_flatten(_parse(text, path), 1, full_urls))
+    return Loaded(resources, encoding, full_urls)
 
 
 def _parse(text: str, path: Path) -> dict[str, Any]:
@@ -52,12 +58,14 @@ def _parse(text: str, path: Path) -> dict[str, Any]:
     return doc
 
 
-def _flatten(doc: dict[str, Any], locator: int) -> list[tuple[int, dict[str, Any]]]:
-    """A Bundle's entry resources (nested Bundles too) with references resolved inside it.
+def _flatten(
+    doc: dict[str, Any], locator: int, full_urls: dict[str, str]
+) -> list[tuple[int, dict[str, Any]]]:
+    """A Bundle's entry resources (nested Bundles too), each entry's ``fullUrl`` noted.
 
     Transaction and collection Bundles often give resources no ``id`` and refer to them by
-    ``fullUrl`` (``urn:uuid:...``) or by a conditional reference (``Patient?identifier=...``);
-    both are rewritten to ``Type/id`` so every resource of the Bundle joins on one id.
+    ``fullUrl`` (``urn:uuid:...``): such a resource takes the id at the end of its fullUrl, and
+    ``full_urls`` maps the fullUrl to its ``Type/id`` for the delivery's reference resolution.
     """
     if doc.get("resourceType") != "Bundle":
         return [(locator, doc)]
@@ -65,13 +73,13 @@ def _flatten(doc: dict[str, Any], locator: int) -> list[tuple[int, dict[str, Any
     for i, entry in enumerate(doc.get("entry") or []):
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(resource, dict) and "resourceType" in resource:
-            if not resource.get("id") and entry.get("fullUrl"):
-                resource = resource | {"id": _tail(str(entry["fullUrl"]))}
-            for _, r in _flatten(resource, i + 2):
+            full_url = entry.get("fullUrl")
+            if not resource.get("id") and full_url:
+                resource = resource | {"id": _tail(str(full_url))}
+            if full_url and resource.get("id"):
+                full_urls[str(full_url)] = f"{resource['resourceType']}/{resource['id']}"
+            for _, r in _flatten(resource, i + 2, full_urls):
                 out.append((i + 2, r))
-    aliases = _aliases(doc.get("entry") or [], [r for _, r in out])
-    if aliases:
-        out = [(loc, _rewrite(r, aliases)) for loc, r in out]
     return out
 
 
@@ -81,57 +89,20 @@ def _tail(url: str) -> str:
     return url.removeprefix("urn:uuid:").removeprefix("urn:oid:").rsplit("/", 1)[-1]
 
 
-def _aliases(entries: list[Any], resources: list[dict[str, Any]]) -> dict[str, str]:
-    """{fullUrl or conditional reference: 'Type/id'} for the resources of one Bundle."""
-    aliases: dict[str, str] = {}
-    for entry in entries:
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if isinstance(resource, dict) and entry.get("fullUrl"):
-            rid = resource.get("id") or _tail(str(entry["fullUrl"]))
-            aliases[str(entry["fullUrl"])] = f"{resource.get('resourceType')}/{rid}"
-    for r in resources:
-        # Conditional references match an identifier; it is used to join, never stored.
-        for ident in r.get("identifier") or []:
-            if isinstance(ident, dict) and ident.get("value"):
-                kind, value = r.get("resourceType"), ident["value"]
-                target = f"{kind}/{r.get('id')}"
-                aliases[f"{kind}?identifier={value}"] = target
-                if ident.get("system"):
-                    aliases[f"{kind}?identifier={ident['system']}|{value}"] = target
-    return aliases
+def file_resources(
+    path: Path, *, fmt: str, siblings: Sequence[Path]
+) -> tuple[Loaded, list[dict[str, Any]]]:
+    """This file's resources and the delivery's (context), references resolved across the delivery."""
+    from rtr.adapters.fhir.references import delivery_context, rewrite
 
-
-def _rewrite(node: Any, aliases: dict[str, str]) -> Any:
-    """``node`` with every ``reference`` found in ``aliases`` replaced (a copy; input untouched)."""
-    if isinstance(node, dict):
-        out = {k: _rewrite(v, aliases) for k, v in node.items()}
-        ref = node.get("reference")
-        if isinstance(ref, str) and ref in aliases:
-            out["reference"] = aliases[ref]
-        return out
-    if isinstance(node, list):
-        return [_rewrite(v, aliases) for v in node]
-    return node
-
-
-def delivery_resources(path: Path, siblings: Sequence[Path]) -> list[dict[str, Any]]:
-    """Resources of this file and of the delivery's other FHIR files (context for joins)."""
-    from rtr.adapters.registry import detect_format, family
-
-    out: list[dict[str, Any]] = []
-    for p in dict.fromkeys([path, *siblings]):
-        fmt = detect_format(p)
-        if family(fmt) != "fhir":
-            continue
-        try:
-            out.extend(r for _, r in _cached(str(p), p.stat().st_mtime_ns, fmt).resources)
-        except (RefusedFile, OSError):
-            continue
-    return out
+    aliases, context = delivery_context(path, siblings)
+    loaded = load_resources(path, fmt=fmt)
+    resolved = tuple((loc, rewrite(r, aliases)) for loc, r in loaded.resources)
+    return Loaded(resolved, loaded.encoding, loaded.full_urls), context
 
 
 @lru_cache(maxsize=64)
-def _cached(path: str, mtime_ns: int, fmt: str) -> Loaded:
+def cached_resources(path: str, mtime_ns: int, fmt: str) -> Loaded:
     return load_resources(Path(path), fmt=fmt)
 
 

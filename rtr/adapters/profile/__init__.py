@@ -3,26 +3,35 @@
 from pathlib import Path
 
 from rtr.adapters.interface import Format, ReadContext, RefusedFile, Sniff, SourceTable
-from rtr.adapters.profile.load import (
+from rtr.adapters.profile.spec import (
     DELIVERY_FILE,
     Profile,
+    ProfileError,
     find_profile,
     load_profile,
-    read_with_profile,
 )
 from schemas.rules import UNREADABLE
 
-__all__ = ["DELIVERY_FILE", "FORMAT", "Profile", "find_profile", "load_profile"]
+__all__ = ["DELIVERY_FILE", "FORMAT", "Profile", "ProfileError", "find_profile", "load_profile"]
 
 
 def _read(path: Path, context: ReadContext) -> list[SourceTable]:
+    from rtr.adapters.profile.lots import lot_start_dates
+    from rtr.adapters.profile.read import read_with_profile
+
     chosen = context.profile or find_profile(path.parent, None)
     if chosen is None:
         raise RefusedFile(
             UNREADABLE,
             f"{path.name} needs a source profile: put a profile.yaml in the delivery or pass --profile",
         )
-    return read_with_profile(path, chosen)
+    # The delivery's own lots file is newer than what the warehouse holds: it wins.
+    starts = (
+        dict(chosen.lot_starts) | lot_start_dates(context.siblings)
+        if chosen.needs_lot_starts
+        else {}
+    )
+    return read_with_profile(path, chosen, lot_starts=starts)
 
 
 def is_profiled(sniff: Sniff) -> bool:

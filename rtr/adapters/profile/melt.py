@@ -3,14 +3,20 @@
 import polars as pl
 
 from rtr.adapters.common import reject_when
-from rtr.adapters.interface import LINE
-from rtr.adapters.profile.load import Profile
+from rtr.adapters.interface import IMPUTED, LINE, REJECT_COLUMNS, REJECT_RULE
+from rtr.adapters.profile.spec import Profile
 from schemas.rules import INVALID_CATEGORY
 
 
 def melt_measures(frame: pl.DataFrame, profile: Profile) -> pl.DataFrame:
-    """One row per source row and measure with a value; empty cells are not measurements."""
+    """One row per source row and measure with a value; empty cells are not measurements.
+
+    A reject the row already carries (an id or time column it could not map) stays on each of
+    its measurements; ingestion records it once per cell (identical records are one).
+    """
     ids = [c for c in profile.columns if c in frame.columns]
+    carried = [c for c in (IMPUTED,) if c in frame.columns]
+    row_rejects = [pl.col(c).alias(f"_row{c}") for c in REJECT_COLUMNS if c in frame.columns]
     parts = []
     for m in profile.measures:
         raw = pl.col(m.column).cast(pl.String).str.strip_chars()
@@ -23,6 +29,8 @@ def melt_measures(frame: pl.DataFrame, profile: Profile) -> pl.DataFrame:
         ).select(
             *ids,
             LINE,
+            *carried,
+            *row_rejects,
             pl.lit(m.code).alias(profile.code_column or "code"),
             (pl.lit(None, pl.String) if m.text else mapped).alias(profile.value_column or "value"),
             pl.lit(m.unit, pl.String).alias(profile.unit_column or "unit"),
@@ -46,4 +54,12 @@ def melt_measures(frame: pl.DataFrame, profile: Profile) -> pl.DataFrame:
             ),
         )
         parts.append(part)
-    return pl.concat(parts, how="vertical_relaxed").sort(LINE, maintain_order=True)
+    out = pl.concat(parts, how="vertical_relaxed").sort(LINE, maintain_order=True)
+    if not row_rejects:
+        return out
+    row_failed = pl.col(f"_row{REJECT_RULE}").is_not_null()
+    return out.with_columns(
+        pl.when(row_failed).then(pl.col(f"_row{c}")).otherwise(pl.col(c)).alias(c)
+        for c in REJECT_COLUMNS
+        if f"_row{c}" in out.columns
+    ).drop(f"_row{c}" for c in REJECT_COLUMNS if f"_row{c}" in out.columns)

@@ -1,4 +1,7 @@
-"""Read one SDTM dataset of a delivery and map it onto contract tables (DM, EX, RS, AE, DS, SUPP--)."""
+"""Read one CDISC file of a delivery and map each of its datasets onto contract tables.
+
+SDTM: DM, EX, RS, AE, DS and their SUPP--; ADaM datasets go to ``rtr.adapters.adam``.
+"""
 
 from collections.abc import Sequence
 from pathlib import Path
@@ -6,10 +9,11 @@ from pathlib import Path
 import polars as pl
 
 from rtr.adapters.interface import LINE, RefusedFile, SourceTable
-from rtr.adapters.sdtm.domains import map_ae, map_dm, merge_same_day
+from rtr.adapters.sdtm.be import map_be
+from rtr.adapters.sdtm.domains import adverse_event_tables, map_ae, map_dm
 from rtr.adapters.sdtm.ds import map_ds
 from rtr.adapters.sdtm.ex import map_ex
-from rtr.adapters.sdtm.read import Domain, read_domain
+from rtr.adapters.sdtm.read import Domain, read_datasets
 from rtr.adapters.sdtm.rs import map_rs
 from rtr.adapters.sdtm.siblings import find_domain
 from rtr.adapters.sdtm.supp import account_supp
@@ -21,16 +25,33 @@ MAPPED = {
     "AE": "adverse_events",
     "RS": "responses",
     "DS": "follow_up",
+    "BE": "collections",
 }
 
 
-def read_sdtm(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[SourceTable]:
-    """Contract tables from one SDTM dataset; other domains (SV, TS, LB...) give only a note."""
-    domain = read_domain(path, fmt=fmt)
+def read_cdisc(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[SourceTable]:
+    """Contract tables from every dataset of one CDISC file (one, or several in Dataset-JSON 1.0)."""
     others = [p for p in siblings if p != path]
+    adam = fmt.startswith("adam_")  # detected as ADaM (an AD* member, a CSV without DOMAIN)
+    return [
+        t
+        for domain in read_datasets(path, fmt=fmt)
+        for t in map_dataset(domain, path, others, adam=adam)
+    ]
+
+
+def map_dataset(
+    domain: Domain, path: Path, others: Sequence[Path], *, adam: bool = False
+) -> list[SourceTable]:
+    """Contract tables from one dataset; other domains (SV, TS, LB...) give only a note."""
+    from rtr.adapters.adam import is_adam_name
+    from rtr.adapters.adam.adapter import map_adam
+
     name = domain.name
     if domain.frame.height == 0:
         return [_unmapped(domain, path, f"{name}: the dataset holds no records; nothing to load")]
+    if adam or is_adam_name(name):
+        return map_adam(domain, source=path, others=others)
     _require(domain, path)
     if name.startswith("SUPP"):
         parent = name.removeprefix("SUPP")
@@ -51,16 +72,12 @@ def read_sdtm(path: Path, *, fmt: str, siblings: Sequence[Path] = ()) -> list[So
             SourceTable(None, other, path, domain.encoding, tuple(notes)),
         ]
     if name == "AE":
-        kept, merged = merge_same_day(map_ae(domain, supp))
-        note = f"AE: {merged.height} same-day AEs of one category merged into the worst-grade one"
-        return [
-            SourceTable(
-                "adverse_events", kept, path, domain.encoding, ("AE -> adverse_events", note)
-            ),
-            SourceTable(None, merged, path, domain.encoding, (note,)),
-        ]
+        frame = map_ae(domain, supp)
+        return adverse_event_tables(frame, dataset="AE", source=path, encoding=domain.encoding)
     if name == "DS":
         return map_ds(domain, find_domain("DM", others), source=path)
+    if name == "BE":
+        return map_be(domain, supp, find_domain("DM", others), source=path)
     if name == "RS":
         return map_rs(domain, find_domain("DM", others), find_domain("EX", others), source=path)
     return [

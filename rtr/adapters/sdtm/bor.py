@@ -11,9 +11,14 @@ from rtr.adapters.sdtm.read import Domain
 # from infusion for SD. RECIST 1.1 (Eisenhauer 2009): CR/PR confirmed >= 4 weeks later, SD at
 # least once >= 6 weeks after start (protocol minimum; 6 weeks is the common choice).
 # iwCLL 2018 (Hallek 2018): response must persist >= 2 months. IMWG (Kumar 2016): two
-# consecutive assessments. Lugano 2014 (Cheson 2014): no confirmation required.
+# consecutive assessments. Lugano 2014 (Cheson 2014): no confirmation required. iRECIST
+# (Seymour 2017) and PCWG3's soft-tissue response (Scher 2016) confirm as RECIST 1.1 does;
+# RANO (Wen 2010): CR/PR sustained >= 4 weeks.
 RULES: dict[str, tuple[int, int]] = {
     "RECIST1.1": (28, 42),
+    "IRECIST": (28, 42),
+    "PCWG3": (28, 42),
+    "RANO": (28, 0),
     "IWCLL2018": (56, 0),
     "IMWG": (1, 0),
     "LUGANO2014": (0, 0),

@@ -1,11 +1,13 @@
 """SDTM DM and AE mapped onto the contract's subjects and adverse_events (EX: ``sdtm_ex``)."""
 
+from pathlib import Path
+
 import polars as pl
 
 from rtr.adapters.ae_terms import ae_category, grade_text
 from rtr.adapters.common import ensure, finish, join_notes, reject_when
 from rtr.adapters.dates import iso_date
-from rtr.adapters.interface import IMPUTED, LINE, REJECT_COLUMNS, REJECT_RULE
+from rtr.adapters.interface import IMPUTED, LINE, REJECT_COLUMNS, REJECT_RULE, SourceTable
 from rtr.adapters.sdtm.read import Domain
 from rtr.adapters.sdtm.supp import pivot_onto
 from schemas.rules import AMBIGUOUS_DATE
@@ -171,3 +173,19 @@ def merge_same_day(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     )
     consumed = f.filter(~pl.col("_keep")).select(LINE, *REJECT_COLUMNS)
     return kept.drop("_keep", "_n", "_serious", "_resolved"), consumed
+
+
+def adverse_event_tables(
+    frame: pl.DataFrame, *, dataset: str, source: Path, encoding: str | None
+) -> list[SourceTable]:
+    """Mapped AE rows (SDTM AE or ADaM ADAE) as kept events and the same-day ones merged into them."""
+    kept, merged = merge_same_day(frame)
+    note = (
+        f"{dataset}: {merged.height} same-day AEs of one category merged into the worst-grade one"
+    )
+    return [
+        SourceTable(
+            "adverse_events", kept, source, encoding, (f"{dataset} -> adverse_events", note)
+        ),
+        SourceTable(None, merged, source, encoding, (note,)),
+    ]

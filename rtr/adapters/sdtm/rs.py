@@ -9,6 +9,7 @@ investigator's, then PET-CT over CT (Lugano 2014 makes PET-CT the standard for F
 lymphoma); the others are consumed with a note.
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -16,7 +17,12 @@ import polars as pl
 from rtr.adapters.common import DERIVED, ensure, join_notes, reject_when
 from rtr.adapters.dates import iso_date
 from rtr.adapters.interface import IMPUTED, LINE, REJECT_RULE, SourceTable
-from rtr.adapters.response_terms import category_map, criteria_expr, normalise_category
+from rtr.adapters.response_terms import (
+    category_map,
+    criteria_expr,
+    foreign_category_reason,
+    normalise_category,
+)
 from rtr.adapters.sdtm.bor import derive_best_overall, reference_dates
 from rtr.adapters.sdtm.read import Domain
 from schemas.rules import AMBIGUOUS_DATE, INVALID_CATEGORY, MISSING_VALUE
@@ -25,7 +31,24 @@ OVERALL = ("OVRLRESP", "OVRLRSP")
 BEST = ("BESTRSP", "BOR", "BESTRESP")
 
 
-def map_rs(rs: Domain, dm: Domain | None, ex: Domain | None, *, source: Path) -> list[SourceTable]:
+@dataclass(frozen=True)
+class RsNames:
+    """The sender's variable names that notes and reasons speak of (ADaM's ADRS is mapped as RS)."""
+
+    criteria: str = "RSCAT"
+    date: str = "RSDTC"
+    response: str = "RSSTRESC/RSORRES"
+    dataset: str = "RS"
+
+
+def map_rs(
+    rs: Domain,
+    dm: Domain | None,
+    ex: Domain | None,
+    *,
+    source: Path,
+    names: RsNames = RsNames(),
+) -> list[SourceTable]:
     """RS -> responses (+ derived best overall responses) and the consumed non-response records."""
     f = ensure(rs.frame, "RSDTC", "USUBJID")
     testcd = (
@@ -75,15 +98,15 @@ def map_rs(rs: Domain, dm: Domain | None, ex: Domain | None, *, source: Path) ->
         join_notes(
             d.note,
             pl.when(cat.is_null() & criteria.is_null()).then(
-                pl.lit("criteria: RSCAT not sent, recorded as 'other'")
+                pl.lit(f"criteria: {names.criteria} not sent, recorded as 'other'")
             ),
             pl.when(cat.is_not_null() & criteria.is_null()).then(
-                pl.lit("criteria: RSCAT '")
+                pl.lit(f"criteria: {names.criteria} '")
                 + cat
                 + "' is no criteria rtr knows, recorded as 'other'"
             ),
             pl.when(criteria_expr(cat).is_null() & criteria.is_not_null()).then(
-                pl.lit("criteria: ") + criteria + " named in RSSCAT/RSTEST, not RSCAT"
+                pl.lit("criteria: ") + criteria + f" named in RSSCAT/RSTEST, not {names.criteria}"
             ),
             pl.when(
                 pl.col("response").is_not_null() & (pl.col("response") != pl.col("_code"))
@@ -94,21 +117,21 @@ def map_rs(rs: Domain, dm: Domain | None, ex: Domain | None, *, source: Path) ->
                 (
                     d.bad,
                     AMBIGUOUS_DATE,
-                    f"{date_col} is not an ISO 8601 date",
+                    f"{names.date} is not an ISO 8601 date",
                     "assessment_date",
                     pl.col(date_col),
                 ),
                 (
                     pl.col("assessment_date").is_null(),
                     MISSING_VALUE,
-                    f"{date_col} is empty",
+                    f"{names.date} is empty",
                     "assessment_date",
                     pl.lit(None, pl.String),
                 ),
                 (
                     pl.col("_code").is_null(),
                     MISSING_VALUE,
-                    "RSSTRESC/RSORRES is empty",
+                    f"{names.response} is empty",
                     "response",
                     pl.lit(None, pl.String),
                 ),
@@ -118,7 +141,8 @@ def map_rs(rs: Domain, dm: Domain | None, ex: Domain | None, *, source: Path) ->
                     pl.lit("response '")
                     + pl.col("_code")
                     + "' is not a category of "
-                    + pl.col("criteria"),
+                    + pl.col("criteria")
+                    + foreign_category_reason(pl.col("_code")),
                     "response",
                     pl.col("_code"),
                 ),
@@ -176,16 +200,16 @@ def map_rs(rs: Domain, dm: Domain | None, ex: Domain | None, *, source: Path) ->
         ]
     )
     notes = [
-        f"RS: {kept.height} overall responses, {derived.height} best overall responses derived"
+        f"{names.dataset}: {kept.height} overall responses, {derived.height} best overall responses derived"
     ]
     if superseded.height:
         notes.append(
-            f"RS: {superseded.height} overall responses superseded by the preferred assessment of the same visit"
+            f"{names.dataset}: {superseded.height} overall responses superseded by the preferred assessment of the same visit"
         )
     if other.height:
         counts = other.group_by(testcd.alias("t")).len().sort("t")
         notes.append(
-            "RS: records that are not overall responses, not stored: "
+            f"{names.dataset}: records that are not overall responses, not stored: "
             + ", ".join(f"{t} ({n})" for t, n in counts.iter_rows())
         )
     return [

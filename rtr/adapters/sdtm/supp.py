@@ -26,6 +26,7 @@ QNAM_COLUMNS: dict[str, dict[str, str]] = {
     },
     "EX": {"DOSEPKG": "dose_per_kg", "LDREG": "lymphodepletion", "BRIDGE": "bridging_therapy"},
     "AE": {"AETOXGR": "AETOXGR", "AEGRSYS": "grading_system"},
+    "BE": {"COIID": "coi_id", "COLSITE": "collection_site_id"},
 }
 
 
