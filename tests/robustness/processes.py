@@ -21,7 +21,8 @@ VOLATILE = {"_loaded_at", "_superseded_at", "loaded_at", "load_id", "quarantined
 def rtr_env(home: Path, **extra: str) -> dict[str, str]:
     """The environment of an rtr command working under ``home``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RTR_", "DAGSTER_"))}
-    return {**env, "RTR_HOME": str(home), **extra}
+    # The tests write their deliveries just before the run: they are complete, not uploads in flight.
+    return {**env, "RTR_HOME": str(home), "RTR_SETTLE_SECONDS": "0", **extra}
 
 
 def start(home: Path, *args: str, **extra: str) -> subprocess.Popen[str]:
