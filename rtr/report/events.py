@@ -74,4 +74,12 @@ def chain_events(snap: WarehouseSnapshot) -> pl.DataFrame:
     frames = [p.cast(_SCHEMA) for p in parts if p is not None]  # type: ignore[arg-type]
     if not frames:
         return pl.DataFrame(schema=_SCHEMA)
-    return pl.concat(frames).unique().sort("subject_id", "date")
+    events = pl.concat(frames)
+    # A patient who died has no "last follow-up (alive)": the date a dead patient was last known
+    # alive is the death itself, and showing both reads as a contradiction.
+    dead = events.filter(pl.col("label") == "death").select("subject_id")
+    alive = pl.col("label") == "last follow-up (alive)"
+    events = pl.concat([events.filter(~alive), events.filter(alive).join(dead, on="subject_id",
+                        how="anti")])  # fmt: skip
+    # Stable order for steps of one day (chain order), so a rebuild of unchanged data is identical.
+    return events.unique(maintain_order=True).sort("subject_id", "date", maintain_order=True)
